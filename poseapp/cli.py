@@ -1,0 +1,161 @@
+"""``poseapp`` command line: one subcommand per verb.
+
+User errors (``PoseappError``) print one line ``poseapp: ...`` and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .errors import PoseappError
+
+
+def _add_model_args(p: argparse.ArgumentParser, backend: bool = True) -> None:
+    from .pipeline import DEFAULT_BACKEND, DEFAULT_MODEL
+
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"pose network (default {DEFAULT_MODEL}; see 'poseapp models')")
+    p.add_argument("--weights", default=None, help="checkpoint file (default: the shipped one in models/)")
+    if backend:
+        p.add_argument("--backend", default=DEFAULT_BACKEND, choices=["torch", "onnx"], help=f"runtime (default {DEFAULT_BACKEND})")
+
+
+# ---------------------------------------------------------------- models
+def cmd_models(args: argparse.Namespace) -> int:
+    from .nets import count_macs, count_params, get_spec, list_models
+    from .runtime.weights import default_weights, read_manifest
+
+    manifest = read_manifest()
+    rows = []
+    for name in list_models():
+        spec = get_spec(name)
+        from .nets import create_model
+
+        m = create_model(name)
+        params_m = count_params(m) / 1e6
+        gmacs = count_macs(m, spec.input_hw) / 1e9
+        paper_p = min((spec.paper_params_m, *spec.alt_paper_params_m), key=lambda v: abs(v - params_m))
+        entry = manifest.get(name, {})
+        rows.append({
+            "name": name,
+            "params_m": round(params_m, 3),
+            "gmacs": round(gmacs, 3),
+            "paper_params_m": paper_p,
+            "paper_gmacs": spec.paper_gmacs,
+            "params_diff": round(params_m / paper_p - 1, 4),
+            "gmacs_diff": round(gmacs / spec.paper_gmacs - 1, 4),
+            "tolerance": spec.tolerance,
+            "paper_coco_ap": spec.paper_coco_ap,
+            "paper_mpii_pckh": spec.paper_mpii_pckh,
+            "weights": default_weights(name) is not None,
+            "ap": entry.get("metrics", {}).get("coco_mini_val_ap"),
+            "source": spec.paper,
+        })
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    head = f"{'model':<18}{'params M':>9}{'GMACs':>8}{'paper M':>9}{'paper G':>9}{'dParams':>9}{'dGMACs':>8}  {'weights':<8}{'AP':>6}  paper AP"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        ap = f"{r['ap']:.3f}" if r["ap"] is not None else "-"
+        print(f"{r['name']:<18}{r['params_m']:>9.3f}{r['gmacs']:>8.3f}{r['paper_params_m']:>9.2f}{r['paper_gmacs']:>9.3f}"
+              f"{r['params_diff']:>+9.1%}{r['gmacs_diff']:>+8.1%}  {'yes' if r['weights'] else 'no':<8}{ap:>6}  {r['paper_coco_ap'] or '-'}")
+    print("MACs counted as the papers count FLOPs (one multiply-add = one), at 256x192; AP: ours on coco-mini val.")
+    return 0
+
+
+# ---------------------------------------------------------------- export
+def cmd_export(args: argparse.Namespace) -> int:
+    from .runtime import export_onnx, load_model
+
+    loaded = load_model(args.model, args.weights)
+    out = export_onnx(loaded, args.out)
+    print(f"wrote {out} ({args.model}, input 1x3x{loaded.input_hw[0]}x{loaded.input_hw[1]} with dynamic batch, weights {loaded.weights_id})")
+    return 0
+
+
+# ---------------------------------------------------------------- annotate
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from .annotate import AnnotateOptions, annotate_input
+    from .pipeline import Pipeline, PipelineConfig
+    from .track import OneEuroConfig
+
+    cfg = PipelineConfig(
+        model=args.model, backend=args.backend, weights=args.weights, detector=args.detector,
+        det_conf=args.det_conf, det_every=args.det_every, decoder=args.decoder, flip_test=args.flip,
+        smooth=not args.no_smooth, one_euro=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta),
+    )
+    if args.det_every < 1:
+        raise PoseappError("--det-every must be 1 or more")
+    pipeline = Pipeline(cfg)
+    opts = AnnotateOptions(Path(args.outdir), video=not args.no_video, csv=args.csv, progress=not args.quiet)
+    failed = 0
+    for inp in args.inputs:
+        try:
+            summary = annotate_input(pipeline, inp, opts)
+        except PoseappError as exc:
+            print(f"poseapp: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        print(summary.line())
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="poseapp", description="Real-time multi-person pose estimation on the CPU.")
+    parser.add_argument("--version", action="version", version=f"poseapp {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("models", help="list the pose networks with measured and paper params/GMACs")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("export", help="export a network to ONNX (dynamic batch, with metadata)")
+    _add_model_args(p, backend=False)
+    p.add_argument("--out", required=True, help="output .onnx file")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("annotate", help="annotate videos, images or image folders: skeleton video + keypoints JSON/CSV")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, image files or folders of images")
+    p.add_argument("-o", "--outdir", default="poseapp_out", help="output folder (default poseapp_out)")
+    _add_model_args(p)
+    p.add_argument("--detector", default=None, help="detector file (.pt/.onnx) or ultralytics name (default $POSEAPP_DETECTOR or yolo11n.pt)")
+    p.add_argument("--det-conf", type=float, default=0.3, help="detector confidence threshold (default 0.3)")
+    p.add_argument("--det-every", type=int, default=1, metavar="K", help="run the detector every K frames (default 1)")
+    p.add_argument("--decoder", default="argmax", choices=["argmax", "dark", "beta"], help="heatmap decoder (default argmax)")
+    p.add_argument("--flip", action="store_true", help="flip test (average with the mirrored crop)")
+    p.add_argument("--no-smooth", action="store_true", help="turn the One Euro smoothing off")
+    p.add_argument("--min-cutoff", type=float, default=1.0, help="One Euro min cutoff in Hz (default 1.0)")
+    p.add_argument("--beta", type=float, default=0.05, help="One Euro speed coefficient (default 0.05)")
+    p.add_argument("--no-video", action="store_true", help="write keypoints only")
+    p.add_argument("--csv", action="store_true", help="also write <stem>.keypoints.csv")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_annotate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="poseapp: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except PoseappError as exc:
+        print(f"poseapp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("poseapp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Gaussian heatmap codec (HRNet / SimpleBaseline protocol).
+
+Coordinates are in heatmap pixels: a joint at input-crop pixel ``p`` sits at
+heatmap pixel ``p / stride`` (stride 4 for 256x192 -> 64x48). ``encode_gaussian``
+and every decoder use that same convention.
+
+Decoders (all vectorised over persons and joints, numpy in and out):
+- ``argmax``: argmax + quarter-pixel shift towards the higher neighbour (default).
+- ``dark``: DARK (Zhang et al. 2020): Gaussian blur, log, second-order Taylor step.
+- ``beta``: Beta-Soft-Argmax of LPN (seed 003): softmax(beta * h) expectation, beta 160.
+Every decoder returns ``(coords N x K x 2, scores N x K)``; the score is the
+heatmap maximum (for ``beta``, the heatmap value at the rounded location).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import cv2
+import numpy as np
+
+# left/right joint pairs of the COCO-17 order
+COCO_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
+    (1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16),
+)
+
+
+def flip_index(num_joints: int, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
+    idx = np.arange(num_joints)
+    for a, b in pairs:
+        idx[a], idx[b] = b, a
+    return idx
+
+
+def flip_back(heatmaps_flipped: np.ndarray, pairs=COCO_FLIP_PAIRS, shift: bool = True) -> np.ndarray:
+    """Undo a horizontal flip of the input on ``N x K x H x W`` heatmaps.
+
+    Mirrors the maps, swaps left/right joints and (HRNet protocol) shifts them one
+    pixel right to compensate the flip's half-pixel misalignment.
+    """
+    out = heatmaps_flipped[:, flip_index(heatmaps_flipped.shape[1], pairs), :, ::-1]
+    if shift:
+        out = out.copy()
+        out[..., 1:] = out[..., :-1].copy()
+    return np.ascontiguousarray(out)
+
+
+def encode_gaussian(
+    joints_hm: np.ndarray, visible: np.ndarray, hm_hw: tuple[int, int], sigma: float = 2.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Targets for ``K`` joints given in heatmap pixels.
+
+    Returns ``(target K x H x W float32, weight K float32)``: a Gaussian of peak 1
+    and ``sigma`` pixels at each visible joint; joints that are invisible or whose
+    Gaussian falls wholly outside the map get an all-zero map and weight 0.
+    """
+    h, w = hm_hw
+    k = joints_hm.shape[0]
+    target = np.zeros((k, h, w), np.float32)
+    weight = (np.asarray(visible) > 0).astype(np.float32)
+    xs = np.arange(w, dtype=np.float32)
+    ys = np.arange(h, dtype=np.float32)
+    radius = 3 * sigma
+    for j in range(k):
+        if weight[j] == 0:
+            continue
+        mx, my = float(joints_hm[j, 0]), float(joints_hm[j, 1])
+        if mx + radius < 0 or my + radius < 0 or mx - radius >= w or my - radius >= h:
+            weight[j] = 0
+            continue
+        gx = np.exp(-((xs - mx) ** 2) / (2 * sigma**2))
+        gy = np.exp(-((ys - my) ** 2) / (2 * sigma**2))
+        target[j] = np.outer(gy, gx)
+    return target, weight
+
+
+def _argmax(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n, k, h, w = heatmaps.shape
+    flat = heatmaps.reshape(n, k, h * w)
+    idx = flat.argmax(axis=2)
+    scores = np.take_along_axis(flat, idx[..., None], axis=2)[..., 0]
+    return (idx % w).astype(np.int64), (idx // w).astype(np.int64), scores.astype(np.float32)
+
+
+def decode_argmax_quarter(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Argmax, shifted a quarter pixel towards the higher neighbour (HRNet)."""
+    n, k, h, w = heatmaps.shape
+    px, py, scores = _argmax(heatmaps)
+    coords = np.stack([px, py], axis=-1).astype(np.float32)
+    ni, ki = np.meshgrid(np.arange(n), np.arange(k), indexing="ij")
+    inner_x = (px > 0) & (px < w - 1)
+    inner_y = (py > 0) & (py < h - 1)
+    xl, xr = np.clip(px - 1, 0, w - 1), np.clip(px + 1, 0, w - 1)
+    yu, yd = np.clip(py - 1, 0, h - 1), np.clip(py + 1, 0, h - 1)
+    dx = heatmaps[ni, ki, py, xr] - heatmaps[ni, ki, py, xl]
+    dy = heatmaps[ni, ki, yd, px] - heatmaps[ni, ki, yu, px]
+    coords[..., 0] += np.where(inner_x, np.sign(dx) * 0.25, 0.0)
+    coords[..., 1] += np.where(inner_y, np.sign(dy) * 0.25, 0.0)
+    return coords, scores
+
+
+def _gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
+    """Blur each map, keeping its original maximum (DARK's modulation)."""
+    n, k, h, w = heatmaps.shape
+    flat = heatmaps.reshape(n * k, h, w)
+    maxima = flat.reshape(n * k, -1).max(axis=1)
+    # cv2 blurs up to 512 channels at once when laid out H x W x C
+    stacked = np.ascontiguousarray(flat.transpose(1, 2, 0))
+    blurred = np.empty_like(stacked)
+    for s in range(0, stacked.shape[2], 512):
+        part = np.ascontiguousarray(stacked[:, :, s : s + 512])
+        b = cv2.GaussianBlur(part, (kernel, kernel), 0)
+        blurred[:, :, s : s + 512] = b.reshape(h, w, -1)
+    blurred = blurred.transpose(2, 0, 1)
+    bmax = blurred.reshape(n * k, -1).max(axis=1)
+    scale = np.where(bmax > 0, maxima / np.maximum(bmax, 1e-12), 1.0)
+    return (blurred * scale[:, None, None]).reshape(n, k, h, w)
+
+
+def decode_dark(heatmaps: np.ndarray, kernel: int = 11) -> tuple[np.ndarray, np.ndarray]:
+    """DARK: blur, take the log, refine the argmax by one Newton (Taylor) step."""
+    n, k, h, w = heatmaps.shape
+    px, py, scores = _argmax(heatmaps)
+    hm = np.log(np.maximum(_gaussian_blur(heatmaps.astype(np.float32), kernel), 1e-10))
+    coords = np.stack([px, py], axis=-1).astype(np.float32)
+    ni, ki = np.meshgrid(np.arange(n), np.arange(k), indexing="ij")
+    ok = (px > 1) & (px < w - 2) & (py > 1) & (py < h - 2)
+    x, y = np.clip(px, 2, w - 3), np.clip(py, 2, h - 3)
+
+    def at(dy: int, dx: int) -> np.ndarray:
+        return hm[ni, ki, y + dy, x + dx]
+
+    c = at(0, 0)
+    dx = 0.5 * (at(0, 1) - at(0, -1))
+    dy = 0.5 * (at(1, 0) - at(-1, 0))
+    dxx = 0.25 * (at(0, 2) - 2 * c + at(0, -2))
+    dyy = 0.25 * (at(2, 0) - 2 * c + at(-2, 0))
+    dxy = 0.25 * (at(1, 1) - at(-1, 1) - at(1, -1) + at(-1, -1))
+    det = dxx * dyy - dxy**2
+    valid = ok & (np.abs(det) > 1e-12)
+    safe = np.where(valid, det, 1.0)
+    ox = -(dyy * dx - dxy * dy) / safe
+    oy = -(dxx * dy - dxy * dx) / safe
+    # a step longer than a pixel means the quadratic model does not hold: skip it
+    valid &= (np.abs(ox) < 1.0) & (np.abs(oy) < 1.0)
+    coords[..., 0] += np.where(valid, ox, 0.0)
+    coords[..., 1] += np.where(valid, oy, 0.0)
+    return coords, scores
+
+
+def decode_beta_soft_argmax(heatmaps: np.ndarray, beta: float = 160.0) -> tuple[np.ndarray, np.ndarray]:
+    """Beta-Soft-Argmax (LPN, seed 003): expectation under softmax(beta * h)."""
+    n, k, h, w = heatmaps.shape
+    flat = heatmaps.reshape(n, k, h * w).astype(np.float64) * beta
+    flat -= flat.max(axis=2, keepdims=True)
+    p = np.exp(flat)
+    p /= p.sum(axis=2, keepdims=True)
+    p = p.reshape(n, k, h, w)
+    x = (p.sum(axis=2) * np.arange(w)).sum(axis=2)
+    y = (p.sum(axis=3) * np.arange(h)).sum(axis=2)
+    coords = np.stack([x, y], axis=-1).astype(np.float32)
+    rx = np.clip(np.rint(x).astype(np.int64), 0, w - 1)
+    ry = np.clip(np.rint(y).astype(np.int64), 0, h - 1)
+    ni, ki = np.meshgrid(np.arange(n), np.arange(k), indexing="ij")
+    scores = heatmaps[ni, ki, ry, rx].astype(np.float32)
+    return coords, scores
+
+
+DECODERS: dict[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]] = {
+    "argmax": decode_argmax_quarter,
+    "dark": decode_dark,
+    "beta": decode_beta_soft_argmax,
+}
+
+
+def decode(heatmaps: np.ndarray, method: str = "argmax") -> tuple[np.ndarray, np.ndarray]:
+    """Decode ``N x K x H x W`` heatmaps with the named decoder."""
+    try:
+        fn = DECODERS[method]
+    except KeyError:
+        raise ValueError(f"unknown decoder {method!r}; choose one of: {', '.join(DECODERS)}") from None
+    if heatmaps.shape[0] == 0:
+        k = heatmaps.shape[1]
+        return np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
+    return fn(np.asarray(heatmaps, dtype=np.float32))

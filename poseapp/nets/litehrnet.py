@@ -1,0 +1,566 @@
+"""Lite-HRNet-18 and CBAM + Lite-HRNet-18 (seed 002).
+
+Two registered networks:
+
+* ``litehrnet18`` -- the baseline, Lite-HRNet-18 (Yu et al., "Lite-HRNet: A
+  Lightweight High-Resolution Network", CVPR 2021; official code HRNet/Lite-HRNet,
+  ``models/backbones/litehrnet.py`` with config
+  ``configs/top_down/lite_hrnet/coco/litehrnet_18_coco_256x192.py``).
+* ``litehrnet18-cbam`` -- seed 002 ("Light-HRNet with CBAM"): the same backbone
+  and iterative head, with a CBAM module (Woo et al., ECCV 2018) on every
+  resolution branch as it is brought up to the output resolution; the attended
+  branches are concatenated and fed to the final 1x1 layer (seed 002, Sec. III-B,
+  Fig. 1).
+
+Input ``N x 3 x H x W`` (ImageNet-normalised RGB, 256x192 for COCO), output
+``N x num_joints x H/4 x W/4`` heatmaps (64x48; 256x256 -> 64x64 for MPII). The
+network is fully convolutional: every spatial size is taken from the tensors.
+
+What each part implements
+-------------------------
+* :class:`ConvModule` -- ``conv (no bias when followed by BN) -> BN -> act``, the
+  unit the official code builds everything from (mmcv ``ConvModule``).
+* :func:`channel_shuffle` -- ShuffleNet channel shuffle (groups 2), written with a
+  ``-1`` batch so the ONNX graph keeps a dynamic batch.
+* :class:`Stem` -- Lite-HRNet paper Sec. 3 / Table 1 "stem": ``3x3/2 conv`` to 32
+  channels (1/2 resolution), then one shuffle block with stride 2 (1/4 resolution):
+  the 32 channels are split in two halves of 16; half 1: depthwise ``3x3/2`` + BN,
+  ``1x1`` + BN + ReLU; half 2: ``1x1`` (expand ratio 1 -> 16) + BN + ReLU,
+  depthwise ``3x3/2`` + BN, ``1x1`` + BN + ReLU; concatenate, shuffle (official
+  ``Stem`` with ``stem_channels=32, out_channels=32, expand_ratio=1``).
+* :class:`CrossResolutionWeighting` -- paper Sec. 3.2 "cross-resolution weighting
+  function H": every branch is average-pooled to the lowest resolution, the pooled
+  maps are concatenated (``C = sum C_s``), ``1x1 C -> C/8`` + BN + ReLU,
+  ``1x1 C/8 -> C`` + BN + sigmoid (reduction 8 from the config), split back per
+  branch, nearest-upsampled and multiplied onto each branch.
+* :class:`SpatialWeighting` -- paper Sec. 3.2 "spatial weighting function F": an
+  SE unit per branch, global average pool, ``1x1 C -> C/4`` + ReLU, ``1x1 C/4 -> C``
+  + sigmoid (ratio 4 and conv biases as in the official code).
+* :class:`ConditionalChannelWeighting` -- paper Sec. 3.2, Fig. 1(b): the
+  conditional channel weighting block replacing the shuffle block's two 1x1 convs:
+  split each branch in halves; half 2 goes through H (across all branches),
+  depthwise ``3x3`` + BN, F; concatenate with half 1; channel shuffle.
+* :class:`LiteHRModule` -- one HRNet module (paper Sec. 3.1/3.3, Table 1): 2
+  conditional-channel-weighting blocks, then HRNet fusion (HRNet, Sun et al. 2019,
+  Sec. 3 "exchange units"): for output branch ``i`` the sum of every input branch
+  ``j`` brought to branch ``i`` -- ``j > i``: ``1x1`` conv + BN, nearest upsample;
+  ``j < i``: ``i - j`` steps of ``dw 3x3/2 + BN + 1x1 + BN`` (ReLU after all but
+  the last step); ``j == i``: identity -- then ReLU.
+* :class:`LiteHRNetBackbone` -- paper Table 1, Lite-HRNet-18: stem; three stages
+  with 2/3/4 branches of 40/80/160/320 channels and (2, 4, 2) modules; the
+  transition before each stage adds the new lowest branch (``dw 3x3/2 + BN + 1x1 +
+  BN + ReLU`` from the previous lowest branch) and adapts branch 0 from 32 to 40
+  channels (``dw 3x3 + BN + 1x1 + BN + ReLU``); every module outputs all branches.
+* :class:`IterativeHead` -- official ``IterativeHead`` (the "with_head" of the
+  config): from the lowest branch up, upsample the running map (bilinear,
+  ``align_corners=True``) to the next branch, add, and apply a depthwise-separable
+  ``3x3`` (dw conv + BN, pw conv + BN + ReLU) reducing 320->160->80->40->40
+  channels. It returns the maps at all four resolutions (40, 40, 80, 160 channels
+  at 1/4, 1/8, 1/16, 1/32).
+* :class:`CBAM` -- Woo et al., Sec. 3: channel attention
+  ``sigmoid(MLP(avgpool F) + MLP(maxpool F))`` with the MLP ``C -> C/16 -> C``
+  shared between both pooled vectors (1x1 convs, ReLU in between), then spatial
+  attention ``sigmoid(BN(conv7x7([max_c F'; mean_c F'])))``; channel first, then
+  spatial, each multiplied onto the features (seed 002 eq. (1)-(2); its eq. (2)
+  misprints ``M_c`` for ``M_s``).
+* :class:`CBAMFusionHead` -- seed 002 Sec. III-B and Fig. 1 (see "CBAM
+  placement" below).
+* :class:`LiteHRNetPose` -- backbone + head + final ``1x1`` conv (with bias) to
+  ``num_joints`` (the official ``TopDownSimpleHead`` with no deconvolutions and
+  ``final_conv_kernel=1``).
+
+CBAM placement (seed 002) -- the choice made
+---------------------------------------------
+The seed says: "The output of each upsampling layer is extracted and passed
+through a CBAM module. The results of each attention block are concatenated and
+input into the fully connected layer" (Fig. 1) and "I added CBAM modules before
+the fully connected layer in each resolution of light-HRNet" (Sec. III-B). The
+simplest design matching both sentences, with the Lite-HRNet-18 network left
+unchanged, is: take the iterative head's output at each of the four resolutions
+(1/4: 40 ch, 1/8: 40 ch, 1/16: 80 ch, 1/32: 160 ch), bring each lower one up to
+1/4 with one bilinear upsampling (``align_corners=True``, the head's own mode;
+that is "the output of each upsampling layer"), apply one CBAM per resolution
+(4 CBAMs; the 1/4 map needs no resize, it is itself the output of the head's last
+upsample-and-add step), concatenate (320 channels at 1/4) and apply the final
+layer, a ``1x1`` conv 320 -> ``num_joints`` ("fully connected layer" read as the
+per-pixel final layer, as in the baseline). The paper gives no parameter or FLOP
+count; this adds about 13 k parameters and 17 M MACs (the wider final conv) to the
+baseline (see figures below), consistent with its claim of "keeping the
+complexity relatively stable". Its "a quarter of the parameters" remark (Sec. IV)
+is not reproducible and is ignored. The 384x288 / 48-channel variant of the seed's
+Table I is not built.
+
+Other choices
+-------------
+* Figures matched: Lite-HRNet-18 at 256x192 has 1.1 M params and 205.2 M FLOPs
+  (paper Table 4, official README; "FLOPs" = multiply-accumulates). Counted here
+  with :mod:`poseapp.nets.flops` (conv / linear MACs only): ``litehrnet18`` 1.13 M
+  params / 0.194 GMACs; ``litehrnet18-cbam`` 1.14 M / 0.211 GMACs (256x256: 0.259
+  / 0.282 GMACs vs the README's 273.4 M for MPII). The residual ~5 % MAC gap to
+  205.2 M is what the official counter adds: it also counts BN / activations and
+  evaluates the branch-0 fusion path twice (next bullet).
+* Fusion sum: the official ``LiteHRModule.forward`` starts the sum for output 0
+  with ``y = out[0]`` and then does ``y += out[0]`` in place, which doubles branch
+  0 (aliasing) and, for outputs ``i > 0``, adds ``fuse[i][0]`` of the doubled
+  tensor twice. Here the fusion is the plain sum the HRNet / Lite-HRNet papers
+  describe (each branch once). Module and parameter names follow the official
+  layout (``backbone.stem.conv1.conv.weight``, ``backbone.stage0.0.layers.0.
+  cross_resolution_weighting.conv1.bn.weight``, ``keypoint_head.final_layer``, ...)
+  so official checkpoints load with ``load_state_dict``; because of the fusion
+  difference their outputs would not be bit-identical (not verified against a
+  real checkpoint).
+* Resizing is derived from tensors, never hard-coded: the cross-resolution pooling
+  is ``avg_pool2d`` with kernel = stride = ``2**(n-1-i)`` and ``ceil_mode=True``
+  (equal to the official ``adaptive_avg_pool2d`` whenever sizes divide, ends on
+  exactly the lowest branch's size otherwise, and exports to ONNX as a plain
+  AveragePool); every upsampling is ``interpolate(size=<target tensor>.shape[-2:])``
+  (the official fusion uses ``Upsample(scale_factor=2**(j-i))``, identical when the
+  input is a multiple of 32). Global pooling is ``mean`` / ``amax`` over dims.
+* CBAM details: hidden width ``max(C // 16, 1)`` (40 -> 2, 80 -> 5, 160 -> 10
+  channels); the MLP is two 1x1 convs with bias (CBAM uses Linear layers with bias).
+  ``MLP(avg) + MLP(max)`` is computed as ``W2 (relu(W1 avg + b1) + relu(W1 max +
+  b1)) + b2`` -- the official sum with its second bias counted once, an exact
+  reparametrisation (``b2 = 2 b2_official``) that runs the second conv once; the
+  avg and max vectors go through the first conv together (stacked along width).
+  Spatial conv: ``7x7``, 2 -> 1 channels, padding 3, no bias, then BN(1).
+* Initialisation: the official training-from-scratch init (``init_weights``): every
+  conv weight ~ N(0, 0.001), conv biases 0, BN weight 1 / bias 0.
+* COCO AP / MPII PCKh: ``litehrnet18`` COCO val 64.8 AP (paper Table 4, README).
+  The Lite-HRNet paper's MPII figure for Lite-HRNet-18 could not be confirmed
+  from the sources at hand (the official README lists 85.4 PCKh@0.5 on MPII val,
+  256x256), so ``paper_mpii_pckh`` is left ``None``. ``litehrnet18-cbam``: 67.0 AP
+  (seed Table I), 87.1 PCKh (seed Table II); its params / GMACs are registered as
+  the baseline's 1.1 M / 0.205 G with a 25 % tolerance, since the seed gives none.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .registry import register_model
+
+# Lite-HRNet-18 (official config litehrnet_18_coco_256x192.py).
+STEM_CHANNELS = 32
+STAGE_CHANNELS = ((40, 80), (40, 80, 160), (40, 80, 160, 320))
+STAGE_MODULES = (2, 4, 2)
+STAGE_BLOCKS = (2, 2, 2)
+REDUCE_RATIO = 8
+HEAD_CHANNELS = 40
+
+
+def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """ShuffleNet channel shuffle with a ``-1`` batch (keeps ONNX batch dynamic)."""
+    _, c, h, w = x.shape
+    x = x.reshape(-1, groups, c // groups, h, w).transpose(1, 2)
+    return x.reshape(-1, c, h, w)
+
+
+def _with_nearest_up(x: torch.Tensor, a: torch.Tensor, op) -> torch.Tensor:
+    """``op(x, nearest_upsample(a, x.shape[-2:]))`` without materialising the upsample.
+
+    In eager PyTorch, when the sizes divide exactly (every input that is a multiple
+    of 32), nearest upsampling by integer factors is block replication, so ``a`` is
+    broadcast over ``kh x kw`` blocks of ``x`` in one elementwise op (PyTorch's CPU
+    ``upsample_nearest2d`` copies its input and output and costs more than the op
+    itself). Otherwise, and always while tracing for ONNX export (ONNX Runtime runs
+    ``Resize`` far faster than the 6-D broadcast, and no shape test gets traced), it
+    is ``F.interpolate(size=...)``. Both give identical values.
+    """
+    if torch.jit.is_tracing():
+        return op(x, F.interpolate(a, size=x.shape[-2:], mode="nearest"))
+    c, hh, ww = x.shape[1], x.shape[2], x.shape[3]
+    h, w = a.shape[2], a.shape[3]
+    if hh % h == 0 and ww % w == 0:
+        kh, kw = hh // h, ww // w
+        y = op(x.reshape(-1, c, h, kh, w, kw), a.reshape(-1, c, h, 1, w, 1))
+        return y.reshape(-1, c, hh, ww)
+    return op(x, F.interpolate(a, size=(hh, ww), mode="nearest"))
+
+
+class ConvModule(nn.Module):
+    """``conv -> BN -> act`` (mmcv ``ConvModule`` names: ``conv``, ``bn``)."""
+
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int = 1,
+        stride: int = 1,
+        groups: int = 1,
+        norm: bool = True,
+        act: type[nn.Module] | None = nn.ReLU,
+    ) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(
+            in_ch, out_ch, kernel_size, stride, kernel_size // 2, groups=groups, bias=not norm
+        )
+        self.bn = nn.BatchNorm2d(out_ch) if norm else None
+        self.act = act() if act is not None else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        if self.bn is not None:
+            x = self.bn(x)
+        if self.act is not None:
+            x = self.act(x)
+        return x
+
+
+def dw_pw(in_ch: int, out_ch: int, stride: int, relu: bool) -> nn.Sequential:
+    """``dw 3x3 (stride) + BN + 1x1 + BN [+ ReLU]`` (official transition / fusion)."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_ch, in_ch, 3, stride, 1, groups=in_ch, bias=False),
+        nn.BatchNorm2d(in_ch),
+        nn.Conv2d(in_ch, out_ch, 1, bias=False),
+        nn.BatchNorm2d(out_ch),
+    ]
+    if relu:
+        layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class Stem(nn.Module):
+    """``3x3/2`` conv to 32 channels, then a stride-2 shuffle block (1/4 resolution)."""
+
+    def __init__(self, in_ch: int = 3, ch: int = STEM_CHANNELS) -> None:
+        super().__init__()
+        half = ch // 2
+        self.out_channels = ch
+        self.conv1 = ConvModule(in_ch, ch, 3, stride=2)
+        self.branch1 = nn.Sequential(
+            ConvModule(half, half, 3, stride=2, groups=half, act=None),
+            ConvModule(half, half, 1),
+        )
+        mid = ch  # expand ratio 1: mid = round(stem_channels * 1)
+        self.expand_conv = ConvModule(half, mid, 1)
+        self.depthwise_conv = ConvModule(mid, mid, 3, stride=2, groups=mid, act=None)
+        self.linear_conv = ConvModule(mid, half, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(x)
+        x1, x2 = x.chunk(2, dim=1)
+        x2 = self.linear_conv(self.depthwise_conv(self.expand_conv(x2)))
+        return channel_shuffle(torch.cat((self.branch1(x1), x2), dim=1), 2)
+
+
+class CrossResolutionWeighting(nn.Module):
+    """Cross-resolution weighting H (Lite-HRNet Sec. 3.2)."""
+
+    def __init__(self, channels: Sequence[int], ratio: int = REDUCE_RATIO) -> None:
+        super().__init__()
+        self.channels = list(channels)
+        total = sum(channels)
+        self.conv1 = ConvModule(total, int(total / ratio), 1)
+        self.conv2 = ConvModule(int(total / ratio), total, 1, act=nn.Sigmoid)
+
+    def forward(self, x: list[torch.Tensor]) -> list[torch.Tensor]:
+        n = len(x)
+        pooled = [
+            F.avg_pool2d(s, 2 ** (n - 1 - i), ceil_mode=True) if i < n - 1 else s
+            for i, s in enumerate(x)
+        ]
+        w = self.conv2(self.conv1(torch.cat(pooled, dim=1)))
+        ws = torch.split(w, self.channels, dim=1)
+        return [
+            _with_nearest_up(s, a, torch.mul) if i < n - 1 else s * a
+            for i, (s, a) in enumerate(zip(x, ws))
+        ]
+
+
+class SpatialWeighting(nn.Module):
+    """Spatial weighting F (Lite-HRNet Sec. 3.2): an SE unit, ratio 4."""
+
+    def __init__(self, channels: int, ratio: int = 4) -> None:
+        super().__init__()
+        self.conv1 = ConvModule(channels, int(channels / ratio), 1, norm=False)
+        self.conv2 = ConvModule(int(channels / ratio), channels, 1, norm=False, act=nn.Sigmoid)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.conv2(self.conv1(x.mean(dim=(2, 3), keepdim=True)))
+
+
+class ConditionalChannelWeighting(nn.Module):
+    """Conditional channel weighting block (Lite-HRNet Sec. 3.2, Fig. 1b)."""
+
+    def __init__(self, channels: Sequence[int], reduce_ratio: int = REDUCE_RATIO) -> None:
+        super().__init__()
+        half = [c // 2 for c in channels]
+        self.cross_resolution_weighting = CrossResolutionWeighting(half, reduce_ratio)
+        self.depthwise_convs = nn.ModuleList(
+            ConvModule(c, c, 3, groups=c, act=None) for c in half
+        )
+        self.spatial_weighting = nn.ModuleList(SpatialWeighting(c) for c in half)
+
+    def forward(self, x: list[torch.Tensor]) -> list[torch.Tensor]:
+        halves = [s.chunk(2, dim=1) for s in x]
+        x2 = self.cross_resolution_weighting([h[1] for h in halves])
+        x2 = [sw(dw(s)) for s, dw, sw in zip(x2, self.depthwise_convs, self.spatial_weighting)]
+        return [channel_shuffle(torch.cat((h[0], s), dim=1), 2) for h, s in zip(halves, x2)]
+
+
+class LiteHRModule(nn.Module):
+    """Conditional-channel-weighting blocks followed by HRNet multi-resolution fusion."""
+
+    def __init__(self, channels: Sequence[int], num_blocks: int, reduce_ratio: int) -> None:
+        super().__init__()
+        self.in_channels = list(channels)
+        n = len(channels)
+        self.layers = nn.Sequential(
+            *(ConditionalChannelWeighting(channels, reduce_ratio) for _ in range(num_blocks))
+        )
+        fuse_layers = []
+        for i in range(n):
+            row: list[nn.Module | None] = []
+            for j in range(n):
+                if j > i:
+                    row.append(
+                        nn.Sequential(
+                            nn.Conv2d(channels[j], channels[i], 1, bias=False),
+                            nn.BatchNorm2d(channels[i]),
+                        )
+                    )
+                elif j == i:
+                    row.append(None)
+                else:
+                    steps = [
+                        dw_pw(channels[j], channels[j], 2, relu=True) for _ in range(i - j - 1)
+                    ]
+                    steps.append(dw_pw(channels[j], channels[i], 2, relu=False))
+                    row.append(nn.Sequential(*steps))
+            fuse_layers.append(nn.ModuleList(row))
+        self.fuse_layers = nn.ModuleList(fuse_layers)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: list[torch.Tensor]) -> list[torch.Tensor]:
+        out = self.layers(x)
+        fused = []
+        for i, row in enumerate(self.fuse_layers):
+            y = out[i]
+            for j, layer in enumerate(row):
+                if j == i:
+                    continue
+                z = layer(out[j])
+                y = _with_nearest_up(y, z, torch.add) if j > i else y + z
+            fused.append(self.relu(y))
+        return fused
+
+
+class LiteHRNetBackbone(nn.Module):
+    """Lite-HRNet-18 backbone: stem, three stages; returns every branch (high to low)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = Stem(3, STEM_CHANNELS)
+        prev = [STEM_CHANNELS]
+        for s, chans in enumerate(STAGE_CHANNELS):
+            setattr(self, f"transition{s}", self._transition(prev, list(chans)))
+            stage = nn.Sequential(
+                *(
+                    LiteHRModule(chans, STAGE_BLOCKS[s], REDUCE_RATIO)
+                    for _ in range(STAGE_MODULES[s])
+                )
+            )
+            setattr(self, f"stage{s}", stage)
+            prev = list(chans)
+        self.num_stages = len(STAGE_CHANNELS)
+        self.out_channels = prev
+
+    @staticmethod
+    def _transition(prev: list[int], cur: list[int]) -> nn.ModuleList:
+        layers: list[nn.Module | None] = []
+        for i, c in enumerate(cur):
+            if i < len(prev):
+                layers.append(dw_pw(prev[i], c, 1, relu=True) if prev[i] != c else None)
+            else:
+                # New branches come from the previous lowest branch, one stride-2 step
+                # per new level (only one new level per stage here).
+                steps = []
+                for k in range(i + 1 - len(prev)):
+                    out_c = c if k == i - len(prev) else prev[-1]
+                    steps.append(dw_pw(prev[-1], out_c, 2, relu=True))
+                layers.append(nn.Sequential(*steps))
+        return nn.ModuleList(layers)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        ys = [self.stem(x)]
+        for s in range(self.num_stages):
+            transition = getattr(self, f"transition{s}")
+            xs = []
+            for j, t in enumerate(transition):
+                src = ys[j] if j < len(ys) else ys[-1]
+                xs.append(t(src) if t is not None else src)
+            ys = getattr(self, f"stage{s}")(xs)
+        return ys
+
+
+class DepthwiseSeparableConv(nn.Module):
+    """``dw 3x3 + BN`` then ``pw 1x1 + BN + ReLU`` (mmcv names)."""
+
+    def __init__(self, in_ch: int, out_ch: int) -> None:
+        super().__init__()
+        self.depthwise_conv = ConvModule(in_ch, in_ch, 3, groups=in_ch, act=None)
+        self.pointwise_conv = ConvModule(in_ch, out_ch, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pointwise_conv(self.depthwise_conv(x))
+
+
+class IterativeHead(nn.Module):
+    """Official iterative head: low to high, upsample + add + dw-separable 3x3."""
+
+    def __init__(self, in_channels: Sequence[int]) -> None:
+        super().__init__()
+        rev = list(in_channels)[::-1]
+        outs = rev[1:] + rev[-1:]
+        self.projects = nn.ModuleList(DepthwiseSeparableConv(i, o) for i, o in zip(rev, outs))
+        self.out_channels = outs[::-1]
+
+    def forward(self, x: list[torch.Tensor]) -> list[torch.Tensor]:
+        ys = []
+        last = None
+        for s, proj in zip(x[::-1], self.projects):
+            if last is not None:
+                s = s + F.interpolate(last, size=s.shape[-2:], mode="bilinear", align_corners=True)
+            last = proj(s)
+            ys.append(last)
+        return ys[::-1]
+
+
+class CBAM(nn.Module):
+    """Convolutional block attention module (Woo et al. 2018): channel then spatial."""
+
+    def __init__(self, channels: int, reduction: int = 16, kernel_size: int = 7) -> None:
+        super().__init__()
+        hidden = max(channels // reduction, 1)
+        self.fc1 = nn.Conv2d(channels, hidden, 1)
+        self.fc2 = nn.Conv2d(hidden, channels, 1)
+        self.spatial = nn.Sequential(
+            nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False),
+            nn.BatchNorm2d(1),
+        )
+
+    def channel_refine(self, x: torch.Tensor) -> torch.Tensor:
+        """``F' = M_c(F) * F``: shared MLP on the avg- and max-pooled vectors (stacked
+        along width so the first conv runs once), summed before the second conv."""
+        pooled = torch.cat(
+            (x.mean(dim=(2, 3), keepdim=True), x.amax(dim=(2, 3), keepdim=True)), dim=3
+        )
+        h = F.relu(self.fc1(pooled)).sum(dim=3, keepdim=True)
+        return x * torch.sigmoid(self.fc2(h))
+
+    def spatial_map(self, x: torch.Tensor) -> torch.Tensor:
+        """``M_s(F') = sigmoid(BN(conv7x7([max_c F'; mean_c F'])))``, ``N x 1 x H x W``."""
+        s = torch.cat((x.amax(dim=1, keepdim=True), x.mean(dim=1, keepdim=True)), dim=1)
+        return torch.sigmoid(self.spatial(s))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.channel_refine(x)
+        return x * self.spatial_map(x)
+
+
+class CBAMFusionHead(nn.Module):
+    """Seed 002: each resolution brought up to 1/4, CBAM, concatenate, final 1x1.
+
+    The final layer, a 1x1 conv ``sum C_k -> num_joints`` on the concatenation, is
+    stored as its per-branch input slices ``final_layers[k]`` (``C_k -> num_joints``,
+    no bias) plus ``final_bias``, and ``final(cat_k(M_s,k * F'_k))`` is evaluated as
+    ``final_bias + sum_k M_s,k * final_layers[k](F'_k)``: the spatial attention is one
+    scalar per pixel, so it commutes with the 1x1 conv. Same function, parameters
+    and MACs, but neither the 320-channel concatenation nor the spatially attended
+    maps are materialised (about a quarter faster on the CPU).
+    """
+
+    def __init__(self, in_channels: Sequence[int], num_joints: int) -> None:
+        super().__init__()
+        self.cbams = nn.ModuleList(CBAM(c) for c in in_channels)
+        self.final_layers = nn.ModuleList(
+            nn.Conv2d(c, num_joints, 1, bias=False) for c in in_channels
+        )
+        self.final_bias = nn.Parameter(torch.zeros(num_joints))
+
+    def _upsampled(self, x: list[torch.Tensor]) -> list[torch.Tensor]:
+        size = x[0].shape[-2:]
+        return [x[0]] + [
+            F.interpolate(s, size=size, mode="bilinear", align_corners=True) for s in x[1:]
+        ]
+
+    def forward(self, x: list[torch.Tensor]) -> torch.Tensor:
+        out = self.final_bias.view(1, -1, 1, 1)
+        for s, cbam, final in zip(self._upsampled(x), self.cbams, self.final_layers):
+            s = cbam.channel_refine(s)
+            out = out + final(s) * cbam.spatial_map(s)
+        return out
+
+    def forward_reference(self, x: list[torch.Tensor]) -> torch.Tensor:
+        """The literal form: concatenate the CBAM outputs, then one 1x1 conv."""
+        feats = [cbam(s) for s, cbam in zip(self._upsampled(x), self.cbams)]
+        weight = torch.cat([f.weight for f in self.final_layers], dim=1)
+        return F.conv2d(torch.cat(feats, dim=1), weight, self.final_bias)
+
+
+class SimpleHead(nn.Module):
+    """Baseline head: ``1x1`` conv (with bias) on the 1/4-resolution map."""
+
+    def __init__(self, in_channels: int, num_joints: int) -> None:
+        super().__init__()
+        self.final_layer = nn.Conv2d(in_channels, num_joints, 1)
+
+    def forward(self, x: list[torch.Tensor]) -> torch.Tensor:
+        return self.final_layer(x[0])
+
+
+class LiteHRNetPose(nn.Module):
+    """Lite-HRNet-18 backbone with iterative head, then the baseline or CBAM head."""
+
+    def __init__(self, num_joints: int = 17, cbam: bool = False) -> None:
+        super().__init__()
+        self.backbone = LiteHRNetBackbone()
+        self.head_layer = IterativeHead(self.backbone.out_channels)
+        if cbam:
+            self.keypoint_head: nn.Module = CBAMFusionHead(self.head_layer.out_channels, num_joints)
+        else:
+            self.keypoint_head = SimpleHead(HEAD_CHANNELS, num_joints)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, std=0.001)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.keypoint_head(self.head_layer(self.backbone(x)))
+
+
+@register_model(
+    "litehrnet18-cbam",
+    paper="CBAM + Lite-HRNet (seed 002)",
+    paper_params_m=1.1,
+    paper_gmacs=0.205,
+    tolerance=0.25,
+    paper_coco_ap=67.0,
+    paper_mpii_pckh=87.1,
+)
+def litehrnet18_cbam(num_joints: int = 17) -> nn.Module:
+    """Lite-HRNet-18 with a CBAM per upsampled resolution, concatenated (seed 002)."""
+    return LiteHRNetPose(num_joints=num_joints, cbam=True)
+
+
+@register_model(
+    "litehrnet18",
+    paper="Lite-HRNet (Yu et al., CVPR 2021), Lite-HRNet-18",
+    paper_params_m=1.1,
+    paper_gmacs=0.205,
+    paper_coco_ap=64.8,
+    paper_mpii_pckh=None,
+)
+def litehrnet18(num_joints: int = 17) -> nn.Module:
+    """Lite-HRNet-18, the seed-002 baseline."""
+    return LiteHRNetPose(num_joints=num_joints, cbam=False)

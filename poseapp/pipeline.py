@@ -1,0 +1,197 @@
+"""The one inference path: frame -> detections -> tracks -> crops -> heatmaps
+-> keypoints -> smoothed poses. The GUI, ``annotate`` and ``bench`` all use it.
+
+``Pipeline.process`` handles one frame and returns a ``FrameResult`` with the
+persons and the milliseconds each stage took; ``Pipeline.render`` draws it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .codecs import decode, flip_back
+from .crop import Cropper, heatmap_to_image
+from .detect import Detections, create_detector
+from .draw import DrawConfig, draw_overlay, draw_poses
+from .runtime import create_runner
+from .track import OneEuroConfig, PoseSmoother, Tracker, TrackerConfig
+
+DEFAULT_MODEL = "danet72"
+DEFAULT_BACKEND = "onnx"
+
+
+@dataclass
+class PipelineConfig:
+    model: str = DEFAULT_MODEL
+    backend: str = DEFAULT_BACKEND
+    weights: str | None = None
+    detector: str | None = None  # path or ultralytics name; None: $POSEAPP_DETECTOR or yolo11n.pt
+    det_conf: float = 0.3
+    det_every: int = 1
+    decoder: str = "argmax"
+    flip_test: bool = False
+    smooth: bool = True
+    one_euro: OneEuroConfig = field(default_factory=OneEuroConfig)
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    draw: DrawConfig = field(default_factory=DrawConfig)
+    max_batch: int = 32
+    threads: int = 0
+
+
+@dataclass
+class Person:
+    track_id: int
+    box_xyxy: np.ndarray  # 4
+    score: float
+    keypoints: np.ndarray  # K x 2, image pixels
+    kpt_scores: np.ndarray  # K
+
+    def to_json(self) -> dict:
+        x1, y1, x2, y2 = (float(v) for v in self.box_xyxy)
+        kps = np.concatenate([self.keypoints, self.kpt_scores[:, None]], 1).reshape(-1)
+        return {
+            "track_id": int(self.track_id),
+            "box": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
+            "score": round(float(self.score), 4),
+            "keypoints": [round(float(v), 3) for v in kps],
+        }
+
+
+@dataclass
+class FrameResult:
+    index: int
+    time_s: float
+    persons: list[Person]
+    timings_ms: dict[str, float]
+    detected: bool  # the detector ran on this frame (else boxes came from the previous poses)
+
+    @property
+    def pose_ms(self) -> float:
+        t = self.timings_ms
+        return t.get("crop", 0.0) + t.get("pose", 0.0) + t.get("decode", 0.0)
+
+
+def boxes_from_keypoints(kps: np.ndarray, scores: np.ndarray, fallback: np.ndarray, thr: float, pad: float = 0.15) -> np.ndarray:
+    """Person boxes from the extent of confident keypoints, padded; ``fallback`` where too few."""
+    out = fallback.copy()
+    for i in range(kps.shape[0]):
+        ok = scores[i] >= thr
+        if ok.sum() < 3:
+            continue
+        p = kps[i][ok]
+        x1, y1 = p.min(0)
+        x2, y2 = p.max(0)
+        w, h = x2 - x1, y2 - y1
+        out[i] = [x1 - pad * w, y1 - pad * h - 0.1 * h, x2 + pad * w, y2 + pad * h]
+    return out
+
+
+class Pipeline:
+    def __init__(self, config: PipelineConfig | None = None, detector=None, runner=None) -> None:
+        self.config = config or PipelineConfig()
+        c = self.config
+        self.detector = detector if detector is not None else create_detector(c.detector, conf=c.det_conf)
+        self.runner = runner if runner is not None else create_runner(c.model, c.backend, c.weights, c.threads)
+        self.cropper = Cropper(self.runner.input_hw)
+        self.tracker = Tracker(c.tracker)
+        self.smoother = PoseSmoother(c.one_euro)
+        self._frames_seen = 0
+        self._last: FrameResult | None = None
+
+    # ---- configuration changes (take effect on the next frame) ----
+    def set_runner(self, runner) -> None:
+        self.runner = runner
+        self.cropper = Cropper(runner.input_hw)
+        self.config.model, self.config.backend = runner.name, runner.backend
+
+    def set_model(self, model: str, backend: str, weights: str | None = None) -> None:
+        self.set_runner(create_runner(model, backend, weights, self.config.threads))
+        self.config.weights = weights
+
+    def reset(self) -> None:
+        """Forget tracks and filter state (a new video or a seek)."""
+        self.tracker.reset()
+        self.smoother.reset()
+        self._frames_seen = 0
+        self._last = None
+
+    # ---- stages ----
+    def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+        """Keypoints (N x K x 2, image px) and scores (N x K) for boxes in one frame."""
+        t0 = time.perf_counter()
+        batch = self.cropper(frame_bgr, boxes_xyxy)
+        t1 = time.perf_counter()
+        n = batch.images.shape[0]
+        heatmaps = []
+        for s in range(0, n, self.config.max_batch):
+            chunk = batch.images[s : s + self.config.max_batch]
+            if self.config.flip_test:
+                both = self.runner(np.concatenate([chunk, chunk[..., ::-1]], 0))
+                m = chunk.shape[0]
+                heatmaps.append((both[:m] + flip_back(both[m:])) * 0.5)
+            else:
+                heatmaps.append(self.runner(chunk))
+        t2 = time.perf_counter()
+        k = self.runner.num_joints
+        if heatmaps:
+            hm = np.concatenate(heatmaps, 0)
+            coords, scores = decode(hm, self.config.decoder)
+            stride = (self.runner.input_hw[1] / hm.shape[3], self.runner.input_hw[0] / hm.shape[2])
+            kps = heatmap_to_image(coords, batch.inverse, stride)
+        else:
+            kps, scores = np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
+        t3 = time.perf_counter()
+        return kps, scores, {"crop": (t1 - t0) * 1e3, "pose": (t2 - t1) * 1e3, "decode": (t3 - t2) * 1e3}
+
+    def process(self, frame_bgr: np.ndarray, index: int, time_s: float) -> FrameResult:
+        c = self.config
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        detect_now = self._last is None or not self._last.persons or self._frames_seen % max(1, c.det_every) == 0
+        if detect_now:
+            dets = self.detector(frame_bgr)
+        else:
+            prev = self._last.persons
+            dets = Detections(
+                boxes_from_keypoints(
+                    np.stack([p.keypoints for p in prev]), np.stack([p.kpt_scores for p in prev]),
+                    np.stack([p.box_xyxy for p in prev]), c.draw.kpt_threshold,
+                ).astype(np.float32),
+                np.array([p.score for p in prev], np.float32),
+            )
+            h, w = frame_bgr.shape[:2]
+            dets.xyxy[:, [0, 2]] = dets.xyxy[:, [0, 2]].clip(0, w - 1)
+            dets.xyxy[:, [1, 3]] = dets.xyxy[:, [1, 3]].clip(0, h - 1)
+        t1 = time.perf_counter()
+        tracked = self.tracker(dets)
+        t2 = time.perf_counter()
+        kps, scores, pose_t = self.estimate(frame_bgr, tracked.xyxy)
+        t3 = time.perf_counter()
+        if c.smooth:
+            self.smoother.drop(self.tracker.ended)
+            for i, tid in enumerate(tracked.ids):
+                kps[i] = self.smoother(int(tid), time_s, kps[i])
+        t4 = time.perf_counter()
+        timings.update(detect=(t1 - t0) * 1e3, track=(t2 - t1) * 1e3, **pose_t, smooth=(t4 - t3) * 1e3)
+        persons = [Person(int(tracked.ids[i]), tracked.xyxy[i], float(tracked.conf[i]), kps[i], scores[i]) for i in range(len(tracked))]
+        self._frames_seen += 1
+        self._last = FrameResult(index, time_s, persons, timings, detect_now)
+        return self._last
+
+    def render(self, frame_bgr: np.ndarray, result: FrameResult, overlay: list[str] | None = None) -> np.ndarray:
+        """Draw ``result`` onto ``frame_bgr`` in place (adds a 'draw' timing)."""
+        t0 = time.perf_counter()
+        if result.persons:
+            draw_poses(
+                frame_bgr, np.stack([p.keypoints for p in result.persons]), np.stack([p.kpt_scores for p in result.persons]),
+                [p.track_id for p in result.persons], np.stack([p.box_xyxy for p in result.persons]), self.config.draw,
+            )
+        if overlay:
+            draw_overlay(frame_bgr, overlay)
+        result.timings_ms["draw"] = (time.perf_counter() - t0) * 1e3
+        return frame_bgr
+
+    def describe(self) -> dict:
+        return {"model": self.runner.name, "backend": self.runner.backend, "detector": getattr(self.detector, "name", "?")}

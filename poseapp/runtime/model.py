@@ -1,0 +1,50 @@
+"""Build a network ready for inference: registry + weights (or seeded random init)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from ..nets import create_model, get_spec
+from .weights import default_weights, load_weights, sha256_of
+
+log = logging.getLogger(__name__)
+
+UNTRAINED_SEED = 0
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    module: nn.Module
+    weights: Path | None  # None: untrained (seeded random init)
+    weights_id: str  # short content hash, or "untrained"
+    input_hw: tuple[int, int]
+    num_joints: int
+
+
+def load_model(name: str, weights: str | Path | None = None, num_joints: int = 17) -> LoadedModel:
+    """The network ``name`` in eval mode, with ``weights`` or the shipped checkpoint.
+
+    Without any checkpoint the network gets a fixed-seed random init, so every
+    backend built from it computes the same (meaningless) heatmaps.
+    """
+    spec = get_spec(name)
+    path = Path(weights) if weights else default_weights(name)
+    state = torch.random.get_rng_state()
+    torch.manual_seed(UNTRAINED_SEED)
+    try:
+        module = create_model(name, num_joints=num_joints)
+    finally:
+        torch.random.set_rng_state(state)
+    if path is not None:
+        load_weights(module, path, model_name=name)
+        weights_id = sha256_of(path, 12)
+    else:
+        log.warning("no trained weights for %s: using an untrained network (keypoints will be noise)", name)
+        weights_id = "untrained"
+    module.eval()
+    return LoadedModel(name, module, path, weights_id, spec.input_hw, num_joints)

@@ -1,0 +1,106 @@
+"""Checkpoint files: where the shipped ones live and how any one is loaded.
+
+A checkpoint is a ``torch.save``d dict ``{"model": name, "state_dict": {...},
+"num_joints": K, "input_hw": [H, W], ...}``; a bare state dict is accepted too.
+Tensors may be stored in fp16 and are cast to the model's dtype on load.
+Loading always uses ``torch.load(..., weights_only=True)``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import torch
+import torch.nn as nn
+
+from ..errors import WeightsError
+
+
+def models_dir() -> Path:
+    """The folder with shipped checkpoints (``$POSEAPP_MODELS_DIR`` or the repo's ``models/``)."""
+    env = os.environ.get("POSEAPP_MODELS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+
+
+def read_manifest() -> dict:
+    path = models_dir() / "manifest.json"
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return {entry["name"]: entry for entry in json.load(f)["models"]}
+
+
+def default_weights(name: str) -> Path | None:
+    """The shipped checkpoint of model ``name``, if present on disk."""
+    entry = read_manifest().get(name)
+    if entry is None:
+        return None
+    path = models_dir() / entry["file"]
+    return path if path.is_file() else None
+
+
+def sha256_of(path: str | os.PathLike, length: int | None = None) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:length] if length else h.hexdigest()
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """Read a checkpoint dict (``state_dict`` and metadata) or fail with one line."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file {path} not found: pass an existing .pt checkpoint with --weights")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated, not a zip/pickle, unsafe content...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(
+            f"weights file {path} is not a readable PyTorch checkpoint ({reason[:120]}); "
+            "re-download or re-export it"
+        ) from None
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        return obj
+    if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return {"state_dict": obj}
+    raise WeightsError(f"weights file {path} holds no state dict: expected a checkpoint saved by poseapp")
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike, model_name: str | None = None) -> dict:
+    """Load ``path`` into ``model`` strictly; return the checkpoint's metadata."""
+    ckpt = read_checkpoint(path)
+    saved_for = ckpt.get("model")
+    if model_name and saved_for and saved_for != model_name:
+        raise WeightsError(
+            f"weights file {path} is for model {saved_for!r}, not {model_name!r}: pass --model {saved_for}"
+        )
+    state = ckpt["state_dict"]
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    wrong = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or unexpected or wrong:
+        example = (missing or unexpected or wrong)[0]
+        raise WeightsError(
+            f"weights file {path} does not fit model {model_name or type(model).__name__}: "
+            f"{len(missing)} missing, {len(unexpected)} unexpected, {len(wrong)} wrong-shape tensors "
+            f"(e.g. {example}); pass the checkpoint trained for this model"
+        )
+    cast = {k: v.to(own[k].dtype) if v.is_floating_point() else v for k, v in state.items()}
+    model.load_state_dict(cast, strict=True)
+    return {k: v for k, v in ckpt.items() if k != "state_dict"}
+
+
+def save_checkpoint(model: nn.Module, path: str | os.PathLike, model_name: str, half: bool = False, **meta) -> Path:
+    """Save ``model`` as a poseapp checkpoint (optionally in fp16), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
+             for k, v in model.state_dict().items()}
+    tmp = path.with_name(path.name + ".part")
+    torch.save({"model": model_name, "state_dict": state, **meta}, tmp)
+    os.replace(tmp, path)
+    return path

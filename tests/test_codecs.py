@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from poseapp.codecs import COCO_FLIP_PAIRS, decode, encode_gaussian, flip_back
+
+
+def _targets(points: np.ndarray, hw=(64, 48)) -> np.ndarray:
+    maps = [encode_gaussian(p, np.ones(len(p)), hw)[0] for p in points]
+    return np.stack(maps)
+
+
+@pytest.mark.parametrize("method,tol", [("argmax", 0.26), ("dark", 0.05), ("beta", 0.5)])
+def test_decoders_recover_subpixel_joints(method: str, tol: float) -> None:
+    rng = np.random.default_rng(0)
+    pts = rng.uniform([6, 6], [42, 58], size=(3, 17, 2)).astype(np.float32)
+    coords, scores = decode(_targets(pts), method)
+    assert coords.shape == (3, 17, 2) and scores.shape == (3, 17)
+    assert np.abs(coords - pts).max() < tol
+    assert scores.min() > 0.6
+
+
+def test_argmax_quarter_offset_moves_towards_higher_neighbour() -> None:
+    hm = np.zeros((1, 1, 8, 8), np.float32)
+    hm[0, 0, 4, 4] = 1.0
+    hm[0, 0, 4, 5] = 0.5
+    hm[0, 0, 3, 4] = 0.2
+    coords, _ = decode(hm, "argmax")
+    assert coords[0, 0].tolist() == [4.25, 3.75]
+
+
+def test_encode_marks_invisible_and_outside_joints() -> None:
+    pts = np.array([[10, 10], [-20, 5], [30, 30]], np.float32)
+    target, weight = encode_gaussian(pts, np.array([1, 1, 0]), (64, 48))
+    assert weight.tolist() == [1, 0, 0]
+    assert target[0].max() == pytest.approx(1.0) and target[1].max() == 0 and target[2].max() == 0
+    assert np.unravel_index(target[0].argmax(), target[0].shape) == (10, 10)
+
+
+def test_flip_back_swaps_sides_and_mirrors() -> None:
+    pts = np.zeros((1, 17, 2), np.float32)
+    pts[0, :, 0] = np.arange(17) + 10  # x
+    pts[0, :, 1] = 20
+    hm = _targets(pts)
+    flipped_input_maps = hm[:, :, :, ::-1]  # what a network would see on a mirrored crop
+    back = flip_back(flipped_input_maps, COCO_FLIP_PAIRS, shift=False)
+    coords, _ = decode(back, "argmax")
+    swap = {a: b for p in COCO_FLIP_PAIRS for a, b in (p, p[::-1])}
+    for j in range(17):
+        assert coords[0, j, 0] == pytest.approx(pts[0, swap.get(j, j), 0], abs=0.3)
+
+
+def test_decode_empty_batch_and_unknown_decoder() -> None:
+    c, s = decode(np.zeros((0, 17, 64, 48), np.float32))
+    assert c.shape == (0, 17, 2) and s.shape == (0, 17)
+    with pytest.raises(ValueError, match="unknown decoder"):
+        decode(np.zeros((1, 17, 64, 48), np.float32), "nope")
+
+
+def test_beta_soft_argmax_is_an_expectation() -> None:
+    from poseapp.codecs import decode_beta_soft_argmax
+
+    hm = np.zeros((1, 1, 5, 5), np.float32)
+    hm[0, 0, 2, 1] = hm[0, 0, 2, 2] = 1.0  # two equal peaks: the expectation lies between them
+    coords, scores = decode_beta_soft_argmax(hm, beta=160)
+    assert np.allclose(coords[0, 0], [1.5, 2.0], atol=1e-4)
+    assert scores[0, 0] == 1.0

@@ -1,0 +1,172 @@
+"""The whole pipeline and `poseapp annotate` on real data (untrained weights are fine here)."""
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from poseapp.cli import main
+from poseapp.pipeline import Pipeline, PipelineConfig
+
+MODEL = "lpn50"
+
+
+def _check_schema(doc: dict, k: int = 17) -> None:
+    assert {"video", "fps", "model", "backend", "frames"} <= doc.keys()
+    for i, fr in enumerate(doc["frames"]):
+        assert fr["frame"] == i and isinstance(fr["time_s"], float)
+        for p in fr["persons"]:
+            assert set(p) == {"track_id", "box", "score", "keypoints"}
+            assert isinstance(p["track_id"], int) and p["track_id"] >= 1
+            assert len(p["box"]) == 4 and p["box"][2] > 0 and p["box"][3] > 0
+            assert len(p["keypoints"]) == 3 * k
+            assert all(0.0 <= v <= 1.5 for v in p["keypoints"][2::3])
+
+
+@pytest.fixture(scope="module")
+def annotated(shared_data, yolox_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("annotate")
+    media = shared_data / "media"
+    rc = main(["annotate", str(media / "street_11people_5frames.mp4"), str(media / "bus.jpg"),
+               "--model", MODEL, "--backend", "onnx", "--detector", str(yolox_path), "-o", str(out), "--csv", "-q"])
+    assert rc == 0
+    return out
+
+
+def test_annotate_writes_video_json_csv(annotated, shared_data) -> None:
+    names = {p.name for p in annotated.iterdir()}
+    assert {"street_11people_5frames.keypoints.json", "street_11people_5frames.annotated.mp4",
+            "street_11people_5frames.keypoints.csv", "bus.keypoints.json", "bus.annotated.jpg"} <= names
+    assert not [n for n in names if "partial" in n]
+    cap = cv2.VideoCapture(str(annotated / "street_11people_5frames.annotated.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
+    ok, frame = cap.read()
+    assert ok and frame.shape[:2] == (540, 960)
+    doc = json.loads((annotated / "street_11people_5frames.keypoints.json").read_text())
+    _check_schema(doc)
+    assert doc["model"] == MODEL and doc["backend"] == "onnx" and len(doc["frames"]) == 5
+    rows = (annotated / "street_11people_5frames.keypoints.csv").read_text().splitlines()
+    assert rows[0].startswith("frame,time_s,track_id,keypoint")
+    assert len(rows) - 1 == 17 * sum(len(f["persons"]) for f in doc["frames"])
+
+
+def test_street_people_found_and_tracked(annotated) -> None:
+    doc = json.loads((annotated / "street_11people_5frames.keypoints.json").read_text())
+    counts = [len(f["persons"]) for f in doc["frames"]]
+    print("persons per street frame:", counts)
+    assert min(counts) >= 6
+    # the same walkers keep their ids: at least 5 ids are present in every frame,
+    # and each id's box moves less than half its width from frame to frame
+    per_frame = [{p["track_id"]: p["box"] for p in f["persons"]} for f in doc["frames"]]
+    stable = set.intersection(*(set(d) for d in per_frame))
+    assert len(stable) >= 5
+    for tid in stable:
+        for a, b in zip(per_frame, per_frame[1:]):
+            ca = np.array(a[tid][:2]) + np.array(a[tid][2:]) / 2
+            cb = np.array(b[tid][:2]) + np.array(b[tid][2:]) / 2
+            assert np.linalg.norm(ca - cb) < 0.5 * a[tid][2] + 5
+
+
+def test_bus_people(annotated) -> None:
+    doc = json.loads((annotated / "bus.keypoints.json").read_text())
+    _check_schema(doc)
+    assert len(doc["frames"]) == 1 and len(doc["frames"][0]["persons"]) >= 3
+    img = cv2.imread(str(annotated / "bus.annotated.jpg"))
+    assert img is not None and img.shape[:2] == (1080, 810)
+
+
+def test_keypoints_inside_their_crop(annotated) -> None:
+    """Keypoints are mapped back to the original frame: they lie around their person's box."""
+    doc = json.loads((annotated / "street_11people_5frames.keypoints.json").read_text())
+    for f in doc["frames"]:
+        for p in f["persons"]:
+            x, y, w, h = p["box"]
+            kp = np.array(p["keypoints"]).reshape(17, 3)
+            cx, cy = x + w / 2, y + h / 2
+            half = 0.5 * 1.25 * max(h, w / 0.75 * 1.0) + 2
+            assert (np.abs(kp[:, 0] - cx) <= half).all() and (np.abs(kp[:, 1] - cy) <= half).all()
+
+
+def test_torch_and_onnx_give_the_same_keypoints(shared_data, yolox_path) -> None:
+    img = cv2.imread(str(shared_data / "media" / "bus.jpg"))
+    out = {}
+    for backend in ("torch", "onnx"):
+        pipe = Pipeline(PipelineConfig(model=MODEL, backend=backend, detector=str(yolox_path), smooth=False))
+        res = pipe.process(img.copy(), 0, 0.0)
+        out[backend] = np.stack([p.keypoints for p in res.persons])
+    diff = np.abs(out["torch"] - out["onnx"])
+    print(f"torch vs onnx keypoints: max {diff.max():.4f} px over {diff.shape[0]} persons")
+    assert out["torch"].shape == out["onnx"].shape and diff.max() < 0.5
+
+
+def test_smoothing_reduces_jitter_on_the_dancer(shared_data, yolox_path) -> None:
+    cap = cv2.VideoCapture(str(shared_data / "media" / "dancer_545frames.mp4"))
+    frames = [cap.read()[1] for _ in range(40)]
+    jitter = {}
+    for smooth in (False, True):
+        pipe = Pipeline(PipelineConfig(model=MODEL, backend="onnx", detector=str(yolox_path), smooth=smooth))
+        track = []
+        for i, fr in enumerate(frames):
+            res = pipe.process(fr, i, i / 30.0)
+            if res.persons:
+                track.append(res.persons[0].keypoints)
+        assert len(track) >= 35
+        jitter[smooth] = float(np.linalg.norm(np.diff(np.stack(track), axis=0), axis=-1).mean())
+    print(f"dancer mean frame-to-frame keypoint motion: raw {jitter[False]:.2f} px, smoothed {jitter[True]:.2f} px")
+    assert jitter[True] < 0.9 * jitter[False]
+
+
+def test_detect_every_k_reuses_pose_boxes(shared_data, yolox_path) -> None:
+    cap = cv2.VideoCapture(str(shared_data / "media" / "dancer_545frames.mp4"))
+    pipe = Pipeline(PipelineConfig(model=MODEL, backend="onnx", detector=str(yolox_path), det_every=3))
+    ran, ids = [], set()
+    for i in range(7):
+        res = pipe.process(cap.read()[1], i, i / 30)
+        ran.append(res.detected)
+        ids |= {p.track_id for p in res.persons}
+    assert ran == [True, False, False, True, False, False, True]
+    assert ids == {1}
+
+
+def test_bad_inputs_one_line_and_others_still_processed(shared_data, yolox_path, tmp_path, capsys) -> None:
+    not_video = tmp_path / "notes.mp4"
+    not_video.write_text("this is not a video")
+    out = tmp_path / "out"
+    rc = main(["annotate", str(tmp_path / "missing.mp4"), str(not_video), str(shared_data / "media" / "zidane.jpg"),
+               "--model", MODEL, "--detector", str(yolox_path), "-o", str(out), "-q", "--no-video"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    lines = [ln for ln in err.splitlines() if ln.startswith("poseapp:")]
+    assert len(lines) == 2 and "missing.mp4" in lines[0] and "notes.mp4" in lines[1]
+    assert "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["zidane.keypoints.json"]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--model", "nosuchnet"], "unknown model 'nosuchnet'"),
+    (["--detector", "/nonexistent/det.onnx"], "not found"),
+    (["--det-every", "0"], "--det-every"),
+])
+def test_bad_options_exit_2(shared_data, yolox_path, tmp_path, capsys, args, needle) -> None:
+    base = ["annotate", str(shared_data / "media" / "bus.jpg"), "-o", str(tmp_path), "-q"]
+    if "--detector" not in args:
+        base += ["--detector", str(yolox_path)]
+    if "--model" not in args:
+        base += ["--model", MODEL]
+    assert main(base + args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0]
+
+
+def test_image_folder(shared_data, yolox_path, tmp_path) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("bus.jpg", "zidane.jpg"):
+        (folder / name).write_bytes((shared_data / "media" / name).read_bytes())
+    out = tmp_path / "out"
+    assert main(["annotate", str(folder), "--model", MODEL, "--detector", str(yolox_path), "-o", str(out), "-q"]) == 0
+    doc = json.loads((out / "photos.keypoints.json").read_text())
+    assert [len(f["persons"]) >= 2 for f in doc["frames"]] == [True, True]
+    assert sorted(p.name for p in (out / "photos").iterdir()) == ["bus.annotated.jpg", "zidane.annotated.jpg"]
