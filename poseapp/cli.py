@@ -5,12 +5,16 @@ User errors (``PoseappError``) print one line ``poseapp: ...`` and exit 2.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
 from pathlib import Path
 
 from .errors import PoseappError
+
+# packages that add their own subcommands: each module has ``register(subparsers)``
+EXTRA_COMMANDS: list[str] = []
 
 
 def _add_model_args(p: argparse.ArgumentParser, backend: bool = True) -> None:
@@ -137,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="also write <stem>.keypoints.csv")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_annotate)
+
+    for module in EXTRA_COMMANDS:
+        importlib.import_module(module).register(sub)
     return parser
 
 
