@@ -1,0 +1,278 @@
+"""``poseapp bench``: persons per second of the pose stage per model x backend x
+batch, and end-to-end FPS with per-stage milliseconds on a video.
+
+Protocol (DANet paper, seed 001): PPS at 256x192 over at least ``persons``
+persons after warm-up, split into repeats to give a median and a spread. The
+machine's peak is measured in the same run with a large fp32 matrix multiply,
+so "fraction of peak" is a ratio of two figures measured together.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import PoseappError
+
+
+@dataclass
+class PoseBench:
+    model: str
+    backend: str
+    batch: int
+    gmacs: float
+    pps_median: float
+    pps_min: float
+    pps_max: float
+    ms_per_batch: float
+    persons: int
+    gmacs_per_s: float = 0.0
+    peak_fraction: float = 0.0
+    roofline_pps: float = 0.0
+
+
+@dataclass
+class VideoBench:
+    model: str
+    backend: str
+    det_every: int
+    frames: int
+    persons: int
+    fps: float
+    stage_ms: dict[str, float] = field(default_factory=dict)
+
+
+def measure_peak_gmacs(threads: int, size: int = 2048, seconds: float = 2.0) -> float:
+    """Peak fp32 GMAC/s of this machine: a large square matmul in PyTorch."""
+    torch.set_num_threads(threads)
+    a = torch.randn(size, size)
+    b = torch.randn(size, size)
+    torch.mm(a, b)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds or n < 2:
+        torch.mm(a, b)
+        n += 1
+    dt = time.perf_counter() - t0
+    return n * size**3 / dt / 1e9
+
+
+def bench_pose(runner, batch: int, persons: int, repeats: int, warmup: int = 2) -> tuple[list[float], float]:
+    """PPS of ``runner`` at ``batch`` over ``persons`` persons in ``repeats`` parts."""
+    h, w = runner.input_hw
+    x = np.random.default_rng(0).standard_normal((batch, 3, h, w)).astype(np.float32)
+    for _ in range(warmup):
+        runner(x)
+    per_repeat = max(batch, int(np.ceil(persons / repeats / batch)) * batch)
+    pps, batch_s = [], []
+    for _ in range(repeats):
+        done, t0 = 0, time.perf_counter()
+        while done < per_repeat:
+            tb = time.perf_counter()
+            runner(x)
+            batch_s.append(time.perf_counter() - tb)
+            done += batch
+        pps.append(done / (time.perf_counter() - t0))
+    return pps, float(np.median(batch_s) * 1e3)
+
+
+def bench_video(pipeline, video: str, det_every: int, max_frames: int | None) -> VideoBench:
+    """End-to-end FPS over a video (every frame, drawing included)."""
+    from .io import open_source
+
+    src = open_source(video, live=False)
+    pipeline.config.det_every = det_every
+    pipeline.reset()
+    stages: dict[str, list[float]] = {}
+    frames = persons = 0
+    t0 = time.perf_counter()
+    try:
+        while max_frames is None or frames < max_frames:
+            tr = time.perf_counter()
+            frame = src.read()
+            if frame is None:
+                break
+            read_ms = (time.perf_counter() - tr) * 1e3
+            res = pipeline.process(frame.image, frame.index, frame.time_s)
+            pipeline.render(frame.image, res)
+            for k, v in {"read": read_ms, **res.timings_ms}.items():
+                stages.setdefault(k, []).append(v)
+            frames += 1
+            persons += len(res.persons)
+    finally:
+        src.close()
+    wall = time.perf_counter() - t0
+    if frames == 0:
+        raise PoseappError(f"no frame could be read from {video}")
+    return VideoBench(pipeline.runner.name, pipeline.runner.backend, det_every, frames, persons, frames / wall,
+                      {k: round(float(np.mean(v)), 3) for k, v in stages.items()})
+
+
+def run_bench(models: list[str], backends: list[str], batches: list[int], persons: int, repeats: int,
+              threads: int, video: str | None, detector: str | None, video_frames: int | None,
+              quick: bool = False, log=print) -> dict:
+    from .nets import count_macs, get_spec
+    from .runtime import create_runner
+    from .runtime.model import load_model
+
+    peak = measure_peak_gmacs(threads, size=512 if quick else 2048, seconds=0.3 if quick else 2.0)
+    log(f"peak (fp32 matmul, {threads} threads): {peak:.1f} GMAC/s")
+    results: list[PoseBench] = []
+    for model in models:
+        get_spec(model)
+        gmacs = count_macs(load_model(model).module) / 1e9
+        for backend in backends:
+            runner = create_runner(model, backend, threads=threads)
+            for b in batches:
+                pps, ms = bench_pose(runner, b, persons, repeats, warmup=1 if quick else 3)
+                med = statistics.median(pps)
+                r = PoseBench(model, backend, b, round(gmacs, 4), round(med, 2), round(min(pps), 2), round(max(pps), 2),
+                              round(ms, 2), persons, round(med * gmacs, 2), round(med * gmacs / peak, 4), round(peak / gmacs, 1))
+                results.append(r)
+                log(f"{model:<18}{backend:<7}batch {b:<3} {med:8.1f} PPS [{min(pps):.1f}-{max(pps):.1f}] "
+                    f"{ms:8.1f} ms/batch  {r.peak_fraction:6.1%} of peak")
+    videos: list[VideoBench] = []
+    if video:
+        from .pipeline import Pipeline, PipelineConfig
+
+        # the fastest measured model and backend at batch 8 (or the largest batch measured)
+        best = max(results, key=lambda r: r.pps_median)
+        pipe = Pipeline(PipelineConfig(model=best.model, backend=best.backend, detector=detector, threads=threads))
+        for k in (1, 3):
+            v = bench_video(pipe, video, k, video_frames)
+            videos.append(v)
+            log(f"video {Path(video).name}: {v.model}/{v.backend} det-every {k}: {v.fps:.1f} FPS over {v.frames} frames; "
+                + ", ".join(f"{s} {ms:.1f}" for s, ms in v.stage_ms.items()) + " ms")
+    return {
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": threads,
+                    "torch": torch.__version__, "onnxruntime": _ort_version()},
+        "peak_gmacs_per_s": round(peak, 2),
+        "persons_per_config": persons,
+        "repeats": repeats,
+        "pose": [asdict(r) for r in results],
+        "video": [asdict(v) for v in videos],
+    }
+
+
+def _ort_version() -> str:
+    import onnxruntime
+
+    return onnxruntime.__version__
+
+
+def print_table(report: dict) -> None:
+    print(f"\npeak {report['peak_gmacs_per_s']:.1f} GMAC/s (fp32 matmul); PPS = persons per second of the pose network")
+    head = f"{'model':<18}{'backend':<8}{'batch':>5}{'GMACs':>7}{'PPS':>8}{'min':>8}{'max':>8}{'ms/batch':>9}{'GMAC/s':>8}{'peak':>7}{'roofline':>9}"
+    print(head)
+    print("-" * len(head))
+    for r in report["pose"]:
+        print(f"{r['model']:<18}{r['backend']:<8}{r['batch']:>5}{r['gmacs']:>7.3f}{r['pps_median']:>8.1f}{r['pps_min']:>8.1f}"
+              f"{r['pps_max']:>8.1f}{r['ms_per_batch']:>9.1f}{r['gmacs_per_s']:>8.1f}{r['peak_fraction']:>7.1%}{r['roofline_pps']:>9.0f}")
+    for v in report["video"]:
+        stages = " ".join(f"{k}={ms:.1f}" for k, ms in v["stage_ms"].items())
+        print(f"video det-every {v['det_every']}: {v['model']}/{v['backend']} {v['fps']:.1f} FPS over {v['frames']} frames "
+              f"({v['persons']} persons); ms: {stages}")
+
+
+def plot_report(report: dict, out: str | os.PathLike) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    rows = report["pose"]
+    for key in sorted({(r["model"], r["backend"]) for r in rows}):
+        pts = sorted((r["batch"], r["pps_median"]) for r in rows if (r["model"], r["backend"]) == key)
+        ax1.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", linestyle="-" if key[1] == "onnx" else "--",
+                 label=f"{key[0]} ({key[1]})")
+    ax1.set_xlabel("batch (persons per call)")
+    ax1.set_ylabel("PPS")
+    ax1.set_title("Pose stage: persons per second vs batch")
+    ax1.grid(alpha=0.3)
+    ax1.legend(fontsize=7)
+    best: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        k = (r["model"], r["backend"])
+        if k not in best or r["pps_median"] > best[k]["pps_median"]:
+            best[k] = r
+    for (model, backend), r in sorted(best.items()):
+        ax2.scatter(r["gmacs"], r["pps_median"], marker="o" if backend == "onnx" else "s", s=40)
+        ax2.annotate(f"{model} ({backend})", (r["gmacs"], r["pps_median"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    g = np.linspace(min(r["gmacs"] for r in rows) * 0.8, max(r["gmacs"] for r in rows) * 1.2, 50)
+    ax2.plot(g, report["peak_gmacs_per_s"] / g, color="grey", linestyle=":", label="roofline (peak / GMACs)")
+    ax2.set_xlabel("GMACs per person (256x192)")
+    ax2.set_ylabel("best PPS")
+    ax2.set_yscale("log")
+    ax2.set_title("PPS vs model cost")
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=7)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
+def _csv(text: str, cast=str) -> list:
+    try:
+        return [cast(v.strip()) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise PoseappError(f"cannot read the list {text!r}: give comma-separated values, e.g. 1,8") from None
+
+
+def cmd_bench(args) -> int:
+    from .nets import list_models
+    from .runtime import BACKENDS
+
+    main4 = ["sfm", "danet72", "lpn50", "litehrnet18-cbam"]
+    models = _csv(args.models) if args.models else (["litehrnet18-cbam"] if args.quick else main4)
+    unknown = [m for m in models if m not in list_models()]
+    if unknown:
+        raise PoseappError(f"unknown model {unknown[0]!r}; choose from: {', '.join(list_models())}")
+    backends = _csv(args.backends)
+    bad = [b for b in backends if b not in BACKENDS]
+    if bad:
+        raise PoseappError(f"unknown backend {bad[0]!r}; choose from: {', '.join(BACKENDS)}")
+    batches = _csv(args.batch, int) if args.batch else ([1, 2] if args.quick else [1, 8])
+    if any(b < 1 for b in batches):
+        raise PoseappError("--batch sizes must be 1 or more")
+    persons = args.persons or (8 if args.quick else 1000)
+    repeats = args.repeats or (2 if args.quick else 5)
+    threads = args.threads or (os.cpu_count() or 1)
+    if args.video and not Path(args.video).is_file():
+        raise PoseappError(f"video {args.video} not found: pass an existing file with --video")
+    report = run_bench(models, backends, batches, persons, repeats, threads, args.video, args.detector,
+                       args.frames or (10 if args.quick else None), quick=args.quick, log=lambda s: print(s, flush=True))
+    print_table(report)
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"wrote {args.json}")
+    if args.plot:
+        print(f"wrote {plot_report(report, args.plot)}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="measure PPS per model x backend x batch and end-to-end FPS on a video")
+    p.add_argument("--models", default=None, help="comma-separated models (default: sfm,danet72,lpn50,litehrnet18-cbam)")
+    p.add_argument("--backends", default="torch,onnx", help="comma-separated backends (default torch,onnx)")
+    p.add_argument("--batch", default=None, help="comma-separated batch sizes (default 1,8)")
+    p.add_argument("--persons", type=int, default=None, help="persons per configuration after warm-up (default 1000)")
+    p.add_argument("--repeats", type=int, default=None, help="repeats per configuration for median and spread (default 5)")
+    p.add_argument("--video", default=None, help="also measure end-to-end FPS on this video (detect every 1 and 3)")
+    p.add_argument("--detector", default=None, help="detector for --video (path or ultralytics name)")
+    p.add_argument("--frames", type=int, default=None, help="at most this many video frames (default: all)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for both backends (default: all cores)")
+    p.add_argument("--json", default=None, metavar="OUT.json", help="write every figure as JSON")
+    p.add_argument("--plot", default=None, metavar="OUT.png", help="plot PPS vs batch and PPS vs GMACs")
+    p.add_argument("--quick", action="store_true", help="a few seconds: one small model, tiny counts (for tests)")
+    p.set_defaults(func=cmd_bench)
