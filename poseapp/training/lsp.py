@@ -72,8 +72,11 @@ def to_coco_keypoints(joints14: np.ndarray) -> np.ndarray:
 
 
 def build_lsp_coco(root: str | Path, out_dir: str | Path, teacher=None, face_threshold: float = 0.3,
-                   progress: bool = True) -> tuple[Path, Path]:
-    """Write ``lsp_train.json`` (1..5500) and ``lsp_val.json`` (5501..6000) into ``out_dir``."""
+                   progress: bool = True, numbers: range | None = None) -> tuple[Path, Path]:
+    """Write ``lsp_train.json`` (1..5500) and ``lsp_val.json`` (5501..6000) into ``out_dir``.
+
+    ``numbers`` limits the images (1-based), e.g. for a quick test.
+    """
     from tqdm import tqdm
 
     root, out_dir = Path(root), Path(out_dir)
@@ -82,7 +85,8 @@ def build_lsp_coco(root: str | Path, out_dir: str | Path, teacher=None, face_thr
     cats = [{"id": 1, "name": "person", "supercategory": "person", "keypoints": list(COCO_KEYPOINTS),
              "skeleton": [[a + 1, b + 1] for a, b in COCO_SKELETON]}]
     splits = {"train": ([], []), "val": ([], [])}
-    for i in tqdm(range(joints.shape[0]), desc="LSP", disable=not progress):
+    todo = [n - 1 for n in (numbers or range(1, joints.shape[0] + 1)) if 1 <= n <= joints.shape[0]]
+    for i in tqdm(todo, desc="LSP", disable=not progress):
         num = i + 1
         split = "val" if num >= VAL_FIRST else "train"
         fname = f"im{num:05d}.jpg"
