@@ -1,0 +1,106 @@
+"""Start the desktop app: Qt set up next to OpenCV, settings loaded, command-line
+choices applied on top, window shown; optionally a scripted run."""
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import PoseappError
+from ..runtime import BACKENDS
+from .qtenv import make_app
+
+DEFAULT_SNAPSHOT_SIZE = (1600, 900)
+
+
+@dataclass
+class GuiOptions:
+    source: str | None = None
+    model: str | None = None
+    backend: str | None = None
+    detector: str | None = None
+    det_conf: float | None = None
+    compare: str | None = None  # a model name, or a backend name to compare backends
+    compare_backend: str | None = None
+    snapshot: Path | None = None
+    exit_after: int | None = None
+    settings_path: Path | None = None
+    size_wh: tuple[int, int] | None = None
+    timeout_s: float = 600.0
+
+    @property
+    def scripted(self) -> bool:
+        return self.snapshot is not None or self.exit_after is not None
+
+
+def resolve_compare(compare: str, model: str, backend: str, compare_backend: str | None) -> tuple[str, str]:
+    """``--compare onnx`` compares backends of the same model; ``--compare NAME`` another model."""
+    if compare in BACKENDS:
+        if compare == backend and compare_backend is None:
+            raise PoseappError(f"--compare {compare} is the backend already in use: pass the other one ({', '.join(b for b in BACKENDS if b != backend)})")
+        return model, compare
+    from ..nets import get_spec
+
+    get_spec(compare)  # a one-line error for an unknown name
+    return compare, compare_backend or backend
+
+
+def run_gui(opts: GuiOptions) -> int:
+    """Show the window; returns the exit code."""
+    if opts.scripted and not opts.source:
+        raise PoseappError("--snapshot and --exit-after need --source (a video, image, folder, camera index or URL)")
+    if opts.exit_after is not None and opts.exit_after < 1:
+        raise PoseappError("--exit-after must be 1 or more")
+    if opts.model:
+        from ..nets import get_spec
+
+        get_spec(opts.model)
+    app = make_app()
+    from .icon import app_icon
+    from .scripted import ScriptedRun
+    from .settings import load_settings, open_store
+    from .window import MainWindow
+
+    app.setWindowIcon(app_icon())
+    store = open_store(opts.settings_path)
+    settings = load_settings(store)
+    if opts.model:
+        settings.model = opts.model
+    if opts.backend:
+        settings.backend = opts.backend
+    if opts.detector is not None:
+        settings.detector = opts.detector
+    if opts.det_conf is not None:
+        settings.det_conf = opts.det_conf
+    if opts.compare:
+        settings.compare_model, settings.compare_backend = resolve_compare(
+            opts.compare, settings.model, settings.backend, opts.compare_backend)
+        settings.compare = True
+    elif opts.scripted:
+        settings.compare = False
+    window = MainWindow(settings, store, persist=not opts.scripted)
+    if opts.scripted:
+        window.resize(*(opts.size_wh or DEFAULT_SNAPSHOT_SIZE))
+    else:
+        window.resize(*(opts.size_wh or (1500, 900)))
+        window.restore_layout()
+    run = None
+    if opts.scripted:
+        frames = opts.exit_after if opts.exit_after is not None else 10
+        run = ScriptedRun(window, frames, opts.snapshot, opts.timeout_s, panes=2 if settings.compare else 1)
+    window.show()
+    window.start()
+    if opts.source:
+        window.open_source(opts.source)
+    signal.signal(signal.SIGINT, lambda *_: window.close())  # Ctrl+C in the terminal closes cleanly
+    from PySide6.QtCore import QTimer
+
+    pulse = QTimer()  # lets Python see Ctrl+C while Qt's loop runs
+    pulse.timeout.connect(lambda: None)
+    pulse.start(250)
+    code = app.exec()
+    pulse.stop()
+    window.shutdown()
+    if run is not None and run.exit_code is not None:
+        return run.exit_code
+    return int(code)

@@ -1,0 +1,192 @@
+"""Compare mode: two pipelines on the same frames and how far their poses agree.
+
+Both pipelines share one detector through ``SharedDetector`` (it runs once per
+frame), so they see the same boxes and any difference comes from the pose
+networks or runtimes alone. Persons are matched by box IoU; agreement is the
+COCO object keypoint similarity (OKS) between the matched poses, with the box
+area as the object scale and over the keypoints that either model is confident
+of (all of them for a person where neither is confident of any). Same network on PyTorch and ONNX Runtime should agree at OKS ~1.0.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ..detect.base import Detections
+from ..skeleton import COCO_SIGMAS
+
+DISAGREE_BELOW = 0.5  # per-keypoint similarity under which a joint is marked on the B pane
+
+
+class SharedDetector:
+    """Wraps a detector so two pipelines fed the same frame object run it once."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.last_ms = 0.0
+        self._frame: np.ndarray | None = None
+        self._dets: Detections | None = None
+
+    @property
+    def name(self) -> str:
+        return getattr(self.inner, "name", "?")
+
+    def set_conf(self, conf: float) -> None:
+        if hasattr(self.inner, "conf"):
+            self.inner.conf = conf
+        self.forget()
+
+    def forget(self) -> None:
+        self._frame, self._dets = None, None
+
+    def __call__(self, frame_bgr: np.ndarray) -> Detections:
+        if frame_bgr is not self._frame or self._dets is None:
+            t0 = time.perf_counter()
+            self._dets = self.inner(frame_bgr)
+            self.last_ms = (time.perf_counter() - t0) * 1e3
+            self._frame = frame_bgr
+        return Detections(self._dets.xyxy.copy(), self._dets.conf.copy())
+
+
+def box_iou(a_xyxy: np.ndarray, b_xyxy: np.ndarray) -> np.ndarray:
+    """IoU matrix (N x M) of two box sets."""
+    a = np.asarray(a_xyxy, np.float64).reshape(-1, 4)
+    b = np.asarray(b_xyxy, np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(-1)
+    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(-1)
+    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(-1)
+    union = area_a[:, None] + area_b[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def match_persons(boxes_a: np.ndarray, boxes_b: np.ndarray, iou_min: float = 0.5) -> list[tuple[int, int]]:
+    """Greedy one-to-one matching by IoU, best pairs first."""
+    iou = box_iou(boxes_a, boxes_b)
+    pairs: list[tuple[int, int]] = []
+    if iou.size == 0:
+        return pairs
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    for flat in np.argsort(-iou, axis=None):
+        i, j = divmod(int(flat), iou.shape[1])
+        if iou[i, j] < iou_min:
+            break
+        if i not in used_a and j not in used_b:
+            pairs.append((i, j))
+            used_a.add(i)
+            used_b.add(j)
+    return pairs
+
+
+def keypoint_similarity(kp_a: np.ndarray, kp_b: np.ndarray, area_px2: float) -> np.ndarray:
+    """Per-keypoint COCO similarity ``exp(-d^2 / (2 s^2 k^2))`` (K); its mean is ``skeleton.oks``."""
+    d2 = ((np.asarray(kp_a, np.float64) - np.asarray(kp_b, np.float64)) ** 2).sum(-1)
+    sig = COCO_SIGMAS[: d2.shape[0]]
+    return np.exp(-d2 / (2 * (2 * sig) ** 2 * max(area_px2, 1.0)))
+
+
+@dataclass
+class PersonAgreement:
+    index_a: int
+    index_b: int
+    oks: float
+    similarity: np.ndarray  # K, NaN where neither model is confident
+
+
+@dataclass
+class Agreement:
+    """How far the two panes agree on one frame."""
+
+    persons_a: int
+    persons_b: int
+    pairs: list[PersonAgreement] = field(default_factory=list)
+
+    @property
+    def matched(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def mean_oks(self) -> float | None:
+        return float(np.mean([p.oks for p in self.pairs])) if self.pairs else None
+
+
+def agreement(persons_a: list, persons_b: list, kpt_threshold: float) -> Agreement:
+    """Match ``Person``s of two results and compute the OKS of each pair."""
+    out = Agreement(len(persons_a), len(persons_b))
+    if not persons_a or not persons_b:
+        return out
+    boxes_a = np.stack([p.box_xyxy for p in persons_a])
+    boxes_b = np.stack([p.box_xyxy for p in persons_b])
+    for i, j in match_persons(boxes_a, boxes_b):
+        pa, pb = persons_a[i], persons_b[j]
+        x1, y1, x2, y2 = (float(v) for v in pa.box_xyxy)
+        sim = keypoint_similarity(pa.keypoints, pb.keypoints, (x2 - x1) * (y2 - y1))
+        seen = (pa.kpt_scores >= kpt_threshold) | (pb.kpt_scores >= kpt_threshold)
+        if not seen.any():  # neither model sure of any joint: compare them all
+            seen[:] = True
+        out.pairs.append(PersonAgreement(i, j, float(sim[seen].mean()), np.where(seen, sim, np.nan)))
+    return out
+
+
+class AgreementStats:
+    """Running mean OKS since the last reset and per-keypoint mean over recent frames."""
+
+    def __init__(self, num_keypoints: int = 17, recent_frames: int = 60) -> None:
+        self.num_keypoints = num_keypoints
+        self._recent: deque[np.ndarray] = deque(maxlen=recent_frames)
+        self.reset()
+
+    def reset(self) -> None:
+        self.frames = 0
+        self._oks_sum = 0.0
+        self._recent.clear()
+
+    def add(self, agr: Agreement) -> None:
+        if agr.mean_oks is None:
+            return
+        self.frames += 1
+        self._oks_sum += agr.mean_oks
+        sims = np.stack([p.similarity[: self.num_keypoints] for p in agr.pairs])
+        with np.errstate(invalid="ignore"):
+            self._recent.append(np.nanmean(sims, 0) if np.isfinite(sims).any() else sims[0])
+
+    @property
+    def running_oks(self) -> float | None:
+        return self._oks_sum / self.frames if self.frames else None
+
+    def keypoint_means(self) -> np.ndarray:
+        """Mean similarity per keypoint over recent frames (NaN where never seen)."""
+        if not self._recent:
+            return np.full(self.num_keypoints, np.nan)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return np.nanmean(np.stack(self._recent), 0)
+
+
+def draw_agreement(canvas_bgr: np.ndarray, persons_a: list, persons_b: list, agr: Agreement) -> np.ndarray:
+    """On the B pane: each matched person's OKS over its box, and a red line from
+    A's keypoint to B's wherever the two disagree (similarity < 0.5)."""
+    scale = max(1, round(max(canvas_bgr.shape[:2]) / 640))
+    for pair in agr.pairs:
+        pa, pb = persons_a[pair.index_a], persons_b[pair.index_b]
+        for k in np.flatnonzero(np.nan_to_num(pair.similarity, nan=1.0) < DISAGREE_BELOW):
+            a = tuple(int(round(v)) for v in pa.keypoints[k])
+            b = tuple(int(round(v)) for v in pb.keypoints[k])
+            cv2.line(canvas_bgr, a, b, (40, 40, 230), scale, cv2.LINE_AA)
+            cv2.circle(canvas_bgr, b, 3 + 2 * scale, (40, 40, 230), scale, cv2.LINE_AA)
+        x1, _, _, y2 = (int(round(v)) for v in pb.box_xyxy)
+        label = f"OKS {pair.oks:.2f}"
+        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, scale)
+        y = min(y2, canvas_bgr.shape[0] - 2)
+        shade = (60, 170, 60) if pair.oks >= 0.75 else (40, 150, 230) if pair.oks >= 0.5 else (40, 40, 220)
+        cv2.rectangle(canvas_bgr, (x1, y - th - 6), (x1 + tw + 6, y), shade, -1)
+        cv2.putText(canvas_bgr, label, (x1 + 3, y - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, (255, 255, 255), scale, cv2.LINE_AA)
+    return canvas_bgr

@@ -1,0 +1,1 @@
+"""Widgets drawn with QPainter: the video view, the rolling plot, agreement bars."""
