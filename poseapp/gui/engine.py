@@ -176,6 +176,8 @@ class Engine:
         elif self.pipeline_b is not None:
             self.pipeline_b.set_runner(runner)
         self._build()
+        if runner is not None:  # both panes start from the same state: filter history must not make them differ
+            self.reset()
 
     @property
     def comparing(self) -> bool:

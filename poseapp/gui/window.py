@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.display_rate = RateMeter()
         self.history = History(30.0)
         self._last_sample = 0.0
+        self._camera_probe: threading.Thread | None = None
         s = settings
         config = PipelineConfig(
             model=s.model, backend=s.backend, detector=s.detector or None, det_conf=s.det_conf,
@@ -350,6 +351,8 @@ class MainWindow(QMainWindow):
         if self.worker.isRunning():
             self.hide()
             self.worker.stop(timeout_ms=None)
+        if self._camera_probe is not None:
+            self._camera_probe.join(10.0)
 
     # ------------------------------------------------------------ sources
     def open_source(self, spec: str) -> None:
@@ -383,8 +386,11 @@ class MainWindow(QMainWindow):
         self.worker.reopen()
 
     def refresh_cameras(self) -> None:
+        if self._camera_probe is not None and self._camera_probe.is_alive():
+            return
         self.camera_combo.setItemText(0, "Camera: looking…")
-        threading.Thread(target=lambda: self._cameras_found.emit(list_cameras()), name="poseapp-cameras", daemon=True).start()
+        self._camera_probe = threading.Thread(target=lambda: self._cameras_found.emit(list_cameras()), name="poseapp-cameras", daemon=True)
+        self._camera_probe.start()
 
     def _set_cameras(self, indices: list[int] | None) -> None:
         c = self.camera_combo

@@ -94,6 +94,7 @@ class PipelineWorker(QThread):
         self._hold = True  # no frame before the first model and detector are in
         self._recorder: Recorder | None = None
         self._pause_after: int | None = None
+        self._jobs: list[threading.Thread] = []
 
     # ------------------------------------------------------------ public (any thread)
     def post(self, fn: Callable[[], None]) -> None:
@@ -173,11 +174,19 @@ class PipelineWorker(QThread):
         self.post(lambda: setattr(self, "_pause_after", int(frames)))
 
     def stop(self, timeout_ms: int | None = 5000) -> bool:
-        """End the thread (closing the source and any recording); wait ``timeout_ms`` (None: for ever)."""
+        """End the thread (closing the source and any recording) and the loads still running;
+        wait ``timeout_ms`` for each (None: for as long as they take).
+
+        A load thread still inside torch or ONNX Runtime when Python exits aborts the process,
+        so they are joined too.
+        """
         def quit_() -> None:
             self._quit = True
         self.post(quit_)
-        return self.wait() if timeout_ms is None else self.wait(timeout_ms)
+        done = self.wait() if timeout_ms is None else self.wait(timeout_ms)
+        for job in list(self._jobs):
+            job.join(None if timeout_ms is None else timeout_ms / 1000)
+        return done and not any(j.is_alive() for j in self._jobs)
 
     # ------------------------------------------------------------ thread body
     def run(self) -> None:
@@ -417,7 +426,9 @@ class PipelineWorker(QThread):
             else:
                 self.post(lambda: self._finish(slot, gen, result, None, done))
 
-        threading.Thread(target=body, name=f"poseapp-load-{slot}", daemon=True).start()
+        job = threading.Thread(target=body, name=f"poseapp-load-{slot}", daemon=True)
+        self._jobs = [j for j in self._jobs if j.is_alive()] + [job]
+        job.start()
 
     def _finish(self, slot: str, gen: int, result, exc: BaseException | None, done: Callable[[object], None]) -> None:
         if gen != self._gen[slot]:

@@ -1,0 +1,137 @@
+"""The GUI's Qt-free parts: pose agreement, shared detector, figures, pane layout, names."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from poseapp.detect.base import Detections
+from poseapp.gui.compare import AgreementStats, SharedDetector, agreement, keypoint_similarity, match_persons
+from poseapp.gui.figures import History, RateMeter, StageWindow
+from poseapp.gui.qtenv import prepare_qt_environment
+from poseapp.gui.recorder import safe_stem
+from poseapp.pipeline import Person
+from poseapp.skeleton import oks
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _person(box, kps, score=0.9, kscore=0.8, tid=1) -> Person:
+    return Person(tid, np.array(box, np.float32), score, np.asarray(kps, np.float32), np.full(len(kps), kscore, np.float32))
+
+
+def test_keypoint_similarity_mean_is_coco_oks() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0, 200, (17, 2))
+    b = a + rng.normal(0, 6, (17, 2))
+    area = 150.0 * 300.0
+    assert keypoint_similarity(a, b, area).mean() == pytest.approx(oks(a, b, area))
+    assert keypoint_similarity(a, a, area) == pytest.approx(np.ones(17))
+
+
+def test_match_persons_by_iou_one_to_one() -> None:
+    a = np.array([[0, 0, 10, 10], [100, 100, 150, 200]], np.float32)
+    b = np.array([[101, 99, 150, 201], [0, 1, 10, 11], [500, 500, 510, 510]], np.float32)
+    assert sorted(match_persons(a, b)) == [(0, 1), (1, 0)]
+    assert match_persons(a, b[2:]) == []
+    assert match_persons(a[:0], b) == []
+
+
+def test_agreement_identical_and_shifted_poses() -> None:
+    kps = np.stack([np.linspace(10, 90, 17), np.linspace(20, 180, 17)], 1)
+    pa = [_person([0, 0, 100, 200], kps), _person([300, 0, 400, 200], kps + [300, 0], tid=2)]
+    same = agreement(pa, [_person([0, 0, 100, 200], kps), _person([300, 0, 400, 200], kps + [300, 0])], 0.3)
+    assert same.matched == 2 and same.mean_oks == pytest.approx(1.0)
+    moved = agreement(pa, [_person([0, 0, 100, 200], kps + 15)], 0.3)
+    assert moved.matched == 1 and moved.persons_a == 2 and moved.persons_b == 1
+    assert 0.0 < moved.mean_oks < 0.9
+    # no confident joint in either model: all joints are compared rather than none
+    low = agreement([_person([0, 0, 100, 200], kps, kscore=0.01)], [_person([0, 0, 100, 200], kps, kscore=0.01)], 0.3)
+    assert low.mean_oks == pytest.approx(1.0)
+    stats = AgreementStats()
+    stats.add(same)
+    stats.add(moved)
+    stats.add(agreement([], [], 0.3))  # nothing matched: not counted
+    assert stats.frames == 2 and stats.running_oks == pytest.approx((1.0 + moved.mean_oks) / 2)
+    assert stats.keypoint_means().shape == (17,) and np.all(stats.keypoint_means() <= 1.0)
+
+
+def test_shared_detector_runs_once_per_frame() -> None:
+    calls = []
+
+    class Det:
+        name = "fake"
+        conf = 0.3
+
+        def __call__(self, frame):
+            calls.append(frame)
+            return Detections(np.array([[1, 2, 3, 4]], np.float32), np.array([0.9], np.float32))
+
+    shared = SharedDetector(Det())
+    f1, f2 = np.zeros((4, 4, 3), np.uint8), np.zeros((4, 4, 3), np.uint8)
+    d1 = shared(f1)
+    d1.xyxy[:] = 0  # callers get copies
+    assert shared(f1).xyxy.tolist() == [[1, 2, 3, 4]]
+    shared(f2)
+    assert len(calls) == 2 and shared.name == "fake"
+    shared.set_conf(0.6)
+    assert shared.inner.conf == 0.6
+    shared(f2)
+    assert len(calls) == 3  # a new threshold forgets the cached boxes
+
+
+def test_stage_window_fps_and_pps() -> None:
+    clock = Clock()
+    w = StageWindow(window_s=1.0, min_frames=2, clock=clock)
+    for _ in range(4):
+        w.add({"detect": 20.0, "crop": 5.0, "pose": 40.0, "decode": 5.0, "draw": 30.0}, persons=5)
+        clock.t += 0.1
+    f = w.figures()
+    assert f.pipeline_fps == pytest.approx(10.0)  # 100 ms a frame
+    assert f.pps == pytest.approx(5 / 0.05)  # 5 persons per 50 ms of crop + pose + decode
+    assert f.persons == 5 and f.stage_ms["pose"] == pytest.approx(40.0)
+    clock.t += 5.0
+    w.add({"pose": 10.0}, persons=1)
+    assert len(w._items) == 2  # old frames leave the window, the last few stay
+
+
+def test_rate_meter_slow_and_stopped() -> None:
+    clock = Clock()
+    r = RateMeter(window_s=10.0, clock=clock)
+    for _ in range(5):
+        r.tick()
+        clock.t += 0.5
+    assert r.rate == pytest.approx(2.0)
+    clock.t += 3.5  # stopped: decays as 1 / time since the last frame
+    assert r.rate == pytest.approx(0.25)
+    h = History(30.0, clock=clock)
+    h.add({"fps": 1.0})
+    clock.t += 31
+    h.add({"fps": 2.0})
+    assert h.series("fps") == [(clock.t, 2.0)]
+
+
+def test_safe_stem() -> None:
+    assert safe_stem("/data/clips/street 1.mp4") == "street_1"
+    assert safe_stem("camera 0") == "camera_0"
+    assert safe_stem("rtsp://10.0.0.2:554/live") == "rtsp_10.0.0.2_554_live"
+    assert safe_stem("/data/frames/") == "frames"
+
+
+def test_prepare_qt_environment_removes_cv2_plugin_path(monkeypatch) -> None:
+    import cv2
+
+    cv2_dir = os.path.dirname(cv2.__file__)
+    monkeypatch.setenv("QT_QPA_PLATFORM_PLUGIN_PATH", os.path.join(cv2_dir, "qt", "plugins"))
+    monkeypatch.setenv("QT_QPA_FONTDIR", "/usr/share/fonts/mine")  # not cv2's: kept
+    removed = prepare_qt_environment()
+    assert removed == ["QT_QPA_PLATFORM_PLUGIN_PATH"]
+    assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in os.environ
+    assert os.environ["QT_QPA_FONTDIR"] == "/usr/share/fonts/mine"

@@ -1,0 +1,146 @@
+"""The window on real frames: playing, figures, switching live, errors, lost camera, keys."""
+from __future__ import annotations
+
+import re
+import threading
+
+from PySide6.QtCore import Qt
+
+from poseapp.io import open_source
+
+from guitest import MODEL_A, MODEL_B, WAIT_MS
+
+
+def _number(text: str) -> float:
+    return float(re.sub(r"[^0-9.]", "", text) or "nan")
+
+
+def test_plays_a_file_with_live_figures(make_window, wait_packet, short_clip) -> None:
+    win = make_window()
+    win.open_source(str(short_clip))
+    p = wait_packet(win, lambda p: p.seq >= 3)
+    assert win.view_a.frame is not None and win.view_a.frame.shape == (360, 640, 3)
+    assert not win.view_b.isVisible()
+    pane = p.panes[0]
+    assert (pane.model, pane.backend) == (MODEL_A, "onnx")
+    assert set(pane.result.timings_ms) >= {"detect", "crop", "pose", "decode", "draw"}
+    assert pane.figures.persons >= 1 and pane.figures.pipeline_fps > 0 and pane.figures.pps > 0
+    f = win.figures
+    assert _number(f.text("pipeline_fps")) > 0 and _number(f.text("pps")) > 0 and int(f.text("persons")) >= 1
+    assert _number(f.text("pose")) > 0 and _number(f.text("detect")) > 0
+    assert "frame" in win.playback.position.text() and "/12" in win.playback.position.text()
+    assert win.last_error == ""
+    assert win.history.series("pipeline_fps")  # the rolling plot has data
+
+
+def test_switch_model_and_backend_mid_stream(make_window, wait_packet, short_clip, qtbot) -> None:
+    win = make_window(loop=True)
+    opened = []
+    win.worker.source_opened.connect(opened.append)
+    win.open_source(str(short_clip))
+    first = wait_packet(win, lambda p: p.seq >= 2)
+    win.toggle_backend()  # B key: onnx -> torch, same model
+    p = wait_packet(win, lambda p: p.panes[0].backend == "torch")
+    assert p.panes[0].model == MODEL_A and p.seq > first.seq
+    win.set_model(MODEL_B, "torch")
+    p2 = wait_packet(win, lambda p: p.panes[0].model == MODEL_B)
+    assert p2.panes[0].backend == "torch" and p2.seq > p.seq
+    assert win.settings_panel.model_selection() == (MODEL_B, "torch")
+    assert MODEL_B in win.models_label.text()
+    assert len(opened) == 1  # the source kept running: never reopened
+    assert win.last_error == ""
+
+
+def test_source_errors_are_shown_and_the_window_goes_on(make_window, wait_packet, short_clip, qtbot, tmp_path) -> None:
+    win = make_window()
+    win.open_source(str(tmp_path / "missing.mp4"))
+    qtbot.waitUntil(lambda: "not found" in win.last_error, timeout=WAIT_MS)
+    assert "missing.mp4" in win.status_text.text()
+    win.open_source("7")  # no such camera
+    qtbot.waitUntil(lambda: "camera 7" in win.last_error, timeout=WAIT_MS)
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all")
+    win.open_source(str(broken))
+    qtbot.waitUntil(lambda: "broken.mp4" in win.last_error, timeout=WAIT_MS)
+    assert win.isVisible() and win.worker.isRunning()
+    win.open_source(str(short_clip))
+    wait_packet(win, lambda p: p.seq >= 1)
+    assert win.view_a.frame is not None
+
+
+def test_bad_detector_and_model_errors(make_window, wait_packet, short_clip, qtbot, tmp_path) -> None:
+    win = make_window()
+    win.open_source(str(short_clip))
+    wait_packet(win, lambda p: p.seq >= 1)
+    win.worker.set_detector(str(tmp_path / "nope.onnx"), 0.3)
+    qtbot.waitUntil(lambda: "nope.onnx" in win.last_error, timeout=WAIT_MS)
+    win.set_model("no-such-net", "onnx")
+    qtbot.waitUntil(lambda: "unknown model" in win.last_error, timeout=WAIT_MS)
+    seq = win.last_packet.seq
+    wait_packet(win, lambda p: p.seq > seq)  # frames keep coming with the old detector and model
+    assert win.last_packet.panes[0].model == MODEL_A
+    qtbot.waitUntil(lambda: win.settings_panel.model_selection()[0] == MODEL_A, timeout=WAIT_MS)
+
+
+class FlakyCamera:
+    """A 'camera' that delivers a few frames of a clip, then is unplugged."""
+
+    live = True
+    kind = "video"
+    fps = 10.0
+    frame_count = None
+    size = (640, 360)
+
+    def __init__(self, clip, frames: int) -> None:
+        self.src = open_source(str(clip))
+        self.left = frames
+
+    def read(self):
+        if self.left <= 0:
+            return None
+        self.left -= 1
+        threading.Event().wait(0.05)
+        return self.src.read()
+
+    def close(self) -> None:
+        self.src.close()
+
+
+def test_lost_camera_is_reported_and_can_be_reopened(make_window, wait_packet, short_clip, qtbot) -> None:
+    opened = []
+
+    def opener(spec: str):
+        opened.append(spec)
+        return FlakyCamera(short_clip, frames=3)
+
+    win = make_window(opener=opener)
+    win.open_source("0")
+    p = wait_packet(win, lambda p: p.seq >= 1)
+    assert p.live and "live" in win.playback.position.text()
+    qtbot.waitUntil(lambda: "lost" in win.last_error, timeout=WAIT_MS)
+    assert "Reopen" in win.status_text.text()
+    before = win.last_packet
+    win.act_reopen.trigger()  # F5
+    qtbot.waitUntil(lambda: len(opened) == 2, timeout=WAIT_MS)
+    wait_packet(win, lambda p: p is not before)  # frames again
+    assert opened == ["0", "0"]
+
+
+def test_pause_step_seek_and_keys(make_window, wait_packet, short_clip, qtbot) -> None:
+    win = make_window(loop=False)
+    win.open_source(str(short_clip))
+    wait_packet(win, lambda p: p.seq >= 1)
+    win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_Space)  # pause
+    qtbot.waitUntil(lambda: not win._playing, timeout=WAIT_MS)
+    win.worker.seek(5)
+    wait_packet(win, lambda p: p.frame_index == 5)
+    qtbot.keyClick(win, Qt.Key.Key_Period)  # one frame forward
+    wait_packet(win, lambda p: p.frame_index == 6)
+    win.act_back.trigger()
+    wait_packet(win, lambda p: p.frame_index == 5)
+    assert not win._playing
+    qtbot.keyClick(win, Qt.Key.Key_Space)  # play on to the end (loop off)
+    wait_packet(win, lambda p: p.frame_index == 11)
+    qtbot.waitUntil(lambda: not win._playing, timeout=WAIT_MS)
+    assert "end of the video" in win.status_text.text()
