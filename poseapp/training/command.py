@@ -1,0 +1,132 @@
+"""``poseapp train`` and ``poseapp eval``.
+
+``train --config FILE [--data-root DIR] [--resume] [--set key=value ...]`` runs a
+recipe (``training/configs/``); launch it under ``torchrun`` for several GPUs.
+``eval --model NAME --ann FILE.json --images DIR`` scores a network on a COCO
+keypoints file (COCOeval table; ``--boxes DETS.json`` for detected boxes) or an
+MPII json file (PCKh table), through the app's runtime.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ..errors import PoseappError
+
+
+# ---------------------------------------------------------------- train
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .trainer import Trainer
+
+    cfg = load_config(args.config, args.set or [])
+    if args.data_root:
+        if not Path(args.data_root).is_dir():
+            raise PoseappError(f"--data-root {args.data_root} is not a folder")
+        cfg.data.root = args.data_root
+    if args.quiet:
+        cfg.train.progress = False
+    result = Trainer(cfg, resume=args.resume).fit()
+    best = f", best {result.best_metric:.4f}" if result.best_metric is not None else ""
+    print(f"done: {result.epoch}/{cfg.train.epochs} epochs, {result.global_step} steps{best}; checkpoints in {result.out_dir}")
+    return 0
+
+
+# ---------------------------------------------------------------- eval
+def detect_format(ann: Path) -> str:
+    """``coco`` or ``mpii`` from the file's content; one-line error otherwise."""
+    from .datasets.base import read_json
+    from .datasets.coco import is_coco_keypoints
+    from .datasets.mpii import is_mpii_json
+
+    if not ann.is_file():
+        raise PoseappError(f"annotation file {ann} not found")
+    data = read_json(ann)
+    if is_coco_keypoints(data):
+        return "coco"
+    if is_mpii_json(data):
+        return "mpii"
+    raise PoseappError(
+        f"{ann} is neither a COCO keypoints file (images/annotations/categories with keypoints) "
+        "nor an MPII json annotation list"
+    )
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .config import EvalConfig
+    from .datasets import SourceSpec, build_source
+    from .evaluation import build_runner, evaluate_source
+
+    ann, images = Path(args.ann), Path(args.images)
+    kind = detect_format(ann)
+    if not images.is_dir():
+        raise PoseappError(f"image folder {images} not found")
+    if kind == "mpii" and args.boxes != "gt":
+        raise PoseappError("--boxes applies to COCO; MPII persons are cropped from their annotated centre and scale")
+    if args.boxes != "gt" and not Path(args.boxes).is_file():
+        raise PoseappError(f"detection results file {args.boxes} not found (or pass --boxes gt)")
+    if args.weights and not Path(args.weights).is_file():
+        raise PoseappError(f"weights file {args.weights} not found")
+    spec = SourceSpec(kind, ann, images, boxes=args.boxes, det_score_threshold=args.det_thr,
+                      headboxes=Path(args.headboxes) if args.headboxes else None, limit=args.limit)
+    source = build_source(spec)
+    runner = build_runner(args.model, args.backend, args.weights, source.layout.num_joints, args.threads)
+    cfg = EvalConfig(flip_test=not args.no_flip, decoder=args.decoder, batch_size=args.batch)
+    t0 = time.perf_counter()
+    result = evaluate_source(runner, source, cfg, workers=args.workers, progress=not args.quiet)
+    seconds = time.perf_counter() - t0
+    print(result.table.rstrip())
+    weights_id = getattr(getattr(runner, "loaded", None), "weights_id", None) or Path(getattr(runner, "path", "")).stem
+    print(f"{args.model} ({weights_id}, {runner.backend}, input {runner.input_hw[0]}x{runner.input_hw[1]}, "
+          f"flip {'on' if cfg.flip_test else 'off'}) on {ann.name}, boxes {'ground truth' if args.boxes == 'gt' else Path(args.boxes).name}: "
+          f"{result.line()}, {seconds:.1f} s")
+    if kind == "mpii" and source.extra.get("head_source") == "head_segment":
+        print("note: head sizes from the head segment (no --headboxes mpii_gt_val.mat): thresholds are looser than the benchmark's")
+    if args.json:
+        out = Path(args.json)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "model": args.model, "weights": args.weights, "weights_id": weights_id, "backend": runner.backend,
+            "input_hw": list(runner.input_hw), "ann": str(ann), "images": str(images), "boxes": args.boxes,
+            "benchmark": result.benchmark, "flip_test": cfg.flip_test, "decoder": cfg.decoder,
+            "persons": result.persons, "seconds": round(seconds, 2), "metrics": result.metrics,
+        }
+        out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {out}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``train`` and ``eval`` to the ``poseapp`` command line."""
+    from ..pipeline import DEFAULT_MODEL
+
+    p = subparsers.add_parser("train", help="train a pose network from a recipe (training/configs/*.yaml)")
+    p.add_argument("--config", required=True, metavar="FILE", help="recipe YAML (see training/configs/)")
+    p.add_argument("--data-root", metavar="DIR", help="dataset folder (overrides data.root)")
+    p.add_argument("--resume", action="store_true", help="continue the run in train.out_dir from its last.pt")
+    p.add_argument("--set", nargs="+", action="extend", metavar="KEY=VALUE",
+                   help="override config keys, e.g. --set train.epochs=10 data.input_hw=[128,96]")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser("eval", help="COCO AP / MPII PCKh of a network on an annotation file")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"pose network (default {DEFAULT_MODEL})")
+    p.add_argument("--weights", default=None, help="checkpoint (default: the shipped one)")
+    p.add_argument("--ann", required=True, metavar="FILE.json", help="COCO person_keypoints_*.json or MPII json")
+    p.add_argument("--images", required=True, metavar="DIR", help="folder with the images the file names")
+    p.add_argument("--boxes", default="gt", metavar="gt|DETS.json",
+                   help="person boxes: ground truth (default) or a COCO detection results file")
+    p.add_argument("--backend", default="torch", choices=["torch", "onnx"], help="runtime (default torch)")
+    p.add_argument("--json", metavar="OUT", help="also write the figures to this JSON file")
+    p.add_argument("--no-flip", action="store_true", help="no flip test")
+    p.add_argument("--decoder", default="argmax", choices=["argmax", "dark", "beta"], help="heatmap decoder")
+    p.add_argument("--batch", type=int, default=64, help="persons per forward pass (default 64)")
+    p.add_argument("--det-thr", type=float, default=0.0, help="minimum detection score with --boxes (default 0)")
+    p.add_argument("--headboxes", metavar="MAT", help="MPII: official mpii_gt_val.mat for head sizes (needs scipy)")
+    p.add_argument("--limit", type=int, default=None, help="evaluate the first N persons only")
+    p.add_argument("--workers", type=int, default=4, help="image-reading threads (default 4)")
+    p.add_argument("--threads", type=int, default=0, help="inference threads (default: all)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_eval)
