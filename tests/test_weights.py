@@ -61,3 +61,17 @@ def test_cli_reports_bad_weights_in_one_line(tmp_path) -> None:
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "garbage.pt" in lines[0] and "Traceback" not in r.stderr
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_checkpoint_input_size_is_used(tmp_path) -> None:
+    path = save_checkpoint(create_model("litehrnet18"), tmp_path / "small.pt", "litehrnet18", input_hw=[128, 96])
+    loaded = load_model("litehrnet18", path)
+    assert loaded.input_hw == (128, 96)
+    from poseapp.runtime import create_runner
+
+    for backend in ("torch", "onnx"):
+        r = create_runner("litehrnet18", backend, weights=path)
+        assert r.input_hw == (128, 96)
+        import numpy as np
+
+        assert r(np.zeros((2, 3, 128, 96), np.float32)).shape == (2, 17, 32, 24)

@@ -30,7 +30,8 @@ def load_model(name: str, weights: str | Path | None = None, num_joints: int = 1
     """The network ``name`` in eval mode, with ``weights`` or the shipped checkpoint.
 
     Without any checkpoint the network gets a fixed-seed random init, so every
-    backend built from it computes the same (meaningless) heatmaps.
+    backend built from it computes the same (meaningless) heatmaps. A checkpoint
+    that records ``input_hw`` (trained at another input size) runs at that size.
     """
     spec = get_spec(name)
     path = Path(weights) if weights else default_weights(name)
@@ -40,11 +41,15 @@ def load_model(name: str, weights: str | Path | None = None, num_joints: int = 1
         module = create_model(name, num_joints=num_joints)
     finally:
         torch.random.set_rng_state(state)
+    input_hw = spec.input_hw
     if path is not None:
-        load_weights(module, path, model_name=name)
+        meta = load_weights(module, path, model_name=name)
         weights_id = sha256_of(path, 12)
+        # a checkpoint trained at another input size runs at that size
+        if meta.get("input_hw"):
+            input_hw = (int(meta["input_hw"][0]), int(meta["input_hw"][1]))
     else:
         log.warning("no trained weights for %s: using an untrained network (keypoints will be noise)", name)
         weights_id = "untrained"
     module.eval()
-    return LoadedModel(name, module, path, weights_id, spec.input_hw, num_joints)
+    return LoadedModel(name, module, path, weights_id, input_hw, num_joints)
