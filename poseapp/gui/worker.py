@@ -426,9 +426,9 @@ class PipelineWorker(QThread):
             else:
                 self.post(lambda: self._finish(slot, gen, result, None, done))
 
-        job = threading.Thread(target=body, name=f"poseapp-load-{slot}", daemon=True)
-        self._jobs = [j for j in self._jobs if j.is_alive()] + [job]
-        job.start()
+        thread = threading.Thread(target=body, name=f"poseapp-load-{slot}", daemon=True)
+        self._jobs = [j for j in self._jobs if j.is_alive()] + [thread]
+        thread.start()
 
     def _finish(self, slot: str, gen: int, result, exc: BaseException | None, done: Callable[[object], None]) -> None:
         if gen != self._gen[slot]:
