@@ -77,3 +77,23 @@ def icon_svg() -> str:
             parts.append(f'<circle cx="{x}" cy="{y}" r="{7.5 if name == "head" else 3.6}"/>')
     parts.append("</g></svg>")
     return "\n".join(parts) + "\n"
+
+
+def toolbar_icon(kind: str, size_px: int = 32) -> QIcon:
+    """Small drawn icons the platform style lacks: 'record' (red dot), 'compare' (two panes)."""
+    img = QImage(size_px, size_px, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(Qt.GlobalColor.transparent)
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    s = size_px / 32.0
+    if kind == "record":
+        p.setPen(QPen(QColor("#7a1010"), 1.5 * s))
+        p.setBrush(QColor("#e53935"))
+        p.drawEllipse(QPointF(16 * s, 16 * s), 10 * s, 10 * s)
+    else:
+        p.setPen(QPen(QColor("#3a4250"), 2 * s))
+        for x, color in ((4, "#4f8fe6"), (17, "#e8a33d")):
+            p.setBrush(QColor(color))
+            p.drawRoundedRect(QRectF(x * s, 7 * s, 11 * s, 18 * s), 2 * s, 2 * s)
+    p.end()
+    return QIcon(QPixmap.fromImage(img))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cv2
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QGroupBox, QInputDialog, QLabel, QMainWindow, QMessageBox,
     QScrollArea, QStyle, QToolBar, QVBoxLayout, QWidget,
@@ -25,7 +25,7 @@ from ..runtime.weights import default_weights
 from ..track import OneEuroConfig
 from .engine import BACKEND_NAMES, Packet
 from .figures import History, RateMeter
-from .icon import app_icon
+from .icon import app_icon, toolbar_icon
 from .recorder import safe_stem
 from .settings import GuiSettings, save_settings
 from .sources import droppable, list_cameras, source_label
@@ -173,7 +173,9 @@ class MainWindow(QMainWindow):
 
     def _action(self, text: str, keys, slot, checkable: bool = False, tip: str = "", icon=None) -> QAction:
         a = QAction(text, self)
-        if icon is not None:
+        if isinstance(icon, QIcon):
+            a.setIcon(icon)
+        elif icon is not None:
             a.setIcon(self.style().standardIcon(icon))
         if keys:
             a.setShortcuts([QKeySequence(k) for k in (keys if isinstance(keys, (list, tuple)) else [keys])])
@@ -196,9 +198,9 @@ class MainWindow(QMainWindow):
         self.act_close = A("Close source", "Ctrl+W", self.worker.close_source)
         self.act_snapshot = A("Snapshot", "S", self.snapshot, tip="save the annotated frame as PNG (S)", icon=SP.SP_DialogSaveButton)
         self.act_record = A("Record", "R", self.toggle_record, checkable=True,
-                            tip="record the annotated video and the keypoints JSON (R)")
+                            tip="record the annotated video and the keypoints JSON (R)", icon=toolbar_icon("record"))
         self.act_compare = A("Compare", "C", self._toggle_compare_action, checkable=True,
-                             tip="second model or backend side by side (C)")
+                             tip="second model or backend side by side (C)", icon=toolbar_icon("compare"))
         self.act_play = A("Play / pause", "Space", self.worker.toggle_play)
         self.act_step = A("Step", [".", "Right"], self.worker.step)
         self.act_back = A("Step back", "Left", self.step_back)
@@ -524,7 +526,9 @@ class MainWindow(QMainWindow):
 
     def _plot_values(self, packet: Packet) -> dict[str, float]:
         a = packet.panes[0].figures
-        values = {"display_fps": self.display_rate.rate, "pipeline_fps": a.pipeline_fps, "pps": a.pps}
+        values = {"pipeline_fps": a.pipeline_fps, "pps": a.pps}
+        if self.display_rate.rate > 0:  # not yet measurable on the first frame
+            values["display_fps"] = self.display_rate.rate
         if len(packet.panes) > 1:
             b = packet.panes[1].figures
             values.update(pipeline_fps_b=b.pipeline_fps, pps_b=b.pps)
