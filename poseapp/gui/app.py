@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import PoseappError
 from ..runtime import BACKENDS
-from .qtenv import make_app
+from .qtenv import make_app, no_display
 
 DEFAULT_SNAPSHOT_SIZE = (1600, 900)
 
@@ -55,7 +55,10 @@ def run_gui(opts: GuiOptions) -> int:
         from ..nets import get_spec
 
         get_spec(opts.model)
-    app = make_app()
+    if not opts.scripted and no_display():
+        raise PoseappError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset): run it on a desktop, "
+                           "or script it with --snapshot/--exit-after")
+    app = make_app(headless_ok=opts.scripted)
     from .icon import app_icon
     from .scripted import ScriptedRun
     from .settings import load_settings, open_store

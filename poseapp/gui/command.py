@@ -17,13 +17,21 @@ def _size(text: str) -> tuple[int, int]:
     return w, h
 
 
+DESCRIPTION = ("Open the poseapp window. With --snapshot/--exit-after it runs N frames, saves a screenshot "
+               "of the whole window and exits 0 (for tests and docs).")
+
+
 def register(subparsers) -> None:
     """Add the ``gui`` subcommand."""
     p = subparsers.add_parser(
         "gui", help="desktop app: webcam or files live, models and backends switched live, side-by-side compare",
-        description="Open the poseapp window. With --snapshot/--exit-after it runs N frames, saves a screenshot "
-                    "of the whole window and exits 0 (for tests and docs).",
+        description=DESCRIPTION,
     )
+    add_arguments(p)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source_arg", nargs="?", metavar="SOURCE", help="same as --source (for file managers and .desktop launchers)")
     p.add_argument("--source", metavar="FILE_OR_INDEX", help="video, image, folder of images, camera index or RTSP/HTTP URL to open")
     p.add_argument("--model", help="pose network (default: the last one used; see 'poseapp models')")
     p.add_argument("--backend", choices=["torch", "onnx"], help="runtime (default: the last one used)")
@@ -46,9 +54,28 @@ def cmd_gui(args: argparse.Namespace) -> int:
     except ImportError as exc:  # PySide6 missing or broken
         raise PoseappError(f"the GUI needs PySide6 ({exc}); install it with: pip install PySide6-Essentials") from None
     opts = GuiOptions(
-        source=args.source, model=args.model, backend=args.backend, detector=args.detector, det_conf=args.det_conf,
+        source=args.source or args.source_arg, model=args.model, backend=args.backend, detector=args.detector, det_conf=args.det_conf,
         compare=args.compare, compare_backend=args.compare_backend,
         snapshot=Path(args.snapshot) if args.snapshot else None, exit_after=args.exit_after,
         settings_path=Path(args.settings) if args.settings else None, size_wh=args.size, timeout_s=args.timeout,
     )
     return run_gui(opts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``poseapp-gui [options]``: the GUI alone, without the other subcommands (the packaged app)."""
+    import logging
+    import sys
+
+    parser = argparse.ArgumentParser(prog="poseapp-gui", description=DESCRIPTION)
+    add_arguments(parser)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="poseapp: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except PoseappError as exc:
+        print(f"poseapp: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -19,8 +19,17 @@ def _points_into_cv2(value: str) -> bool:
     return "cv2" in Path(value).parts
 
 
-def prepare_qt_environment() -> list[str]:
-    """Import cv2 and undo the Qt variables it set; return the names removed."""
+def no_display() -> bool:
+    """Linux without X11 or Wayland and no platform chosen: a window could not open."""
+    return (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+
+
+def prepare_qt_environment(headless_ok: bool = True) -> list[str]:
+    """Import cv2 and undo the Qt variables it set; return the names removed.
+
+    With ``headless_ok`` and no display, Qt renders offscreen (scripted runs, tests).
+    """
     import cv2  # noqa: F401  (its import sets the variables; do it now, not later)
 
     removed = []
@@ -29,15 +38,14 @@ def prepare_qt_environment() -> list[str]:
         if value and _points_into_cv2(value):
             os.environ.pop(var)
             removed.append(var)
-    if not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith("linux") \
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # headless machine: run instead of aborting
+    if headless_ok and no_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     return removed
 
 
-def make_app(argv: list[str] | None = None):
+def make_app(argv: list[str] | None = None, headless_ok: bool = True):
     """The QApplication (created once), after ``prepare_qt_environment``."""
-    prepare_qt_environment()
+    prepare_qt_environment(headless_ok)
     from PySide6.QtCore import QCoreApplication, QLibraryInfo
     from PySide6.QtWidgets import QApplication
 
@@ -49,4 +57,5 @@ def make_app(argv: list[str] | None = None):
         app = QApplication(argv if argv is not None else [sys.argv[0]])
         app.setApplicationName("poseapp")
         app.setOrganizationName("poseapp")
+        app.setDesktopFileName("poseapp")  # matches packaging/poseapp.desktop (Wayland app id, taskbar icon)
     return app

@@ -41,7 +41,7 @@ class ScriptedRun(QObject):
             self._finish(0, "")
 
     def _fail(self, why: str) -> None:
-        if self.shown == 0:  # no frame at all: the run failed
+        if self.shown == 0 and self.exit_code is None:  # no frame at all: the run failed
             print(f"poseapp: {why}", file=sys.stderr)
             self._finish(2, why)
 

@@ -72,3 +72,10 @@ def test_scripted_errors_exit_2_with_one_line(args: list[str], message: str, tmp
              "--settings", str(tmp_path / "s.ini"), cwd=tmp_path)
     assert r.returncode == 2, (r.stdout, r.stderr[-2000:])
     assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_no_display_is_a_one_line_error(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    r = subprocess.run([sys.executable, "-m", "poseapp", "gui", "--settings", str(tmp_path / "s.ini")],
+                       capture_output=True, text=True, env=env, cwd=tmp_path, timeout=TIMEOUT_S)
+    assert r.returncode == 2 and "no display" in r.stderr and "Traceback" not in r.stderr

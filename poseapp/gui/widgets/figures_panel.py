@@ -75,7 +75,7 @@ class FiguresPanel(QWidget):
             h.setText(t)
 
     def set_display_fps(self, fps: float) -> None:
-        self.display_fps.setText(f"{fps:.1f}")
+        self.display_fps.setText(f"{fps:.1f}" if fps > 0 else "-")
 
     def set_figures(self, column: int, f: PaneFigures) -> None:
         v = self.values
