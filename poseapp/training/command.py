@@ -29,6 +29,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.quiet:
         cfg.train.progress = False
     result = Trainer(cfg, resume=args.resume).fit()
+    if not result.is_main:
+        return 0
     best = f", best {result.best_metric:.4f}" if result.best_metric is not None else ""
     print(f"done: {result.epoch}/{cfg.train.epochs} epochs, {result.global_step} steps{best}; checkpoints in {result.out_dir}")
     return 0

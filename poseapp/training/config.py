@@ -86,7 +86,7 @@ class OptimConfig:
 class TrainConfig:
     epochs: int = 210
     batch_size: int = 128  # global: split evenly over the torchrun processes
-    precision: str = "auto"  # auto (fp16 on CUDA, bf16 on CPU) | fp32 | fp16 | bf16
+    precision: str = "auto"  # auto (fp16 autocast on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
     channels_last: bool = True
     seed: int = 0
     out_dir: str = ""  # default runs/<config name>
@@ -184,6 +184,11 @@ def _convert(value: Any, tp: Any, key: str) -> Any:
             raise ConfigError(f"config key {key!r} must be an integer, got {value!r}")
         return value
     if tp is float:
+        if isinstance(value, str):  # YAML 1.1 reads 2e-3 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"config key {key!r} must be a number, got {value!r}")
         return float(value)

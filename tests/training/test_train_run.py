@@ -1,0 +1,127 @@
+"""Training runs on the CPU: overfitting coco-mini, resuming, and a 2-process torchrun."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from poseapp.cli import main
+from poseapp.nets import create_model
+from poseapp.runtime import read_checkpoint, save_checkpoint
+from poseapp.training.runlog import read_log
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_config(path: Path, shared_data: Path, out_dir: Path, *, model: str = "sfm", limit: int = 24,
+                 epochs: int = 25, batch: int = 8, lr: float = 5e-3, augment: bool = False,
+                 schedule: str = "constant", precision: str = "auto") -> Path:
+    """A small CPU recipe on the coco-mini train split (input 128x96, heatmaps 32x24)."""
+    train = {"type": "coco", "ann": "annotations/person_keypoints_train2017.json", "images": "train2017",
+             "limit": limit}
+    cfg = {
+        "model": model,
+        "data": {"root": str(shared_data / "coco-mini"), "layout": "coco", "train": [train],
+                 "input_hw": [128, 96], "workers": 0},
+        "augment": {"enabled": augment},
+        "optim": {"lr": lr, "schedule": schedule},
+        "train": {"epochs": epochs, "batch_size": batch, "out_dir": str(out_dir), "log_every": 1,
+                  "progress": False, "val_every": 0, "precision": precision},
+        "eval": {"flip_test": False},
+    }
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return path
+
+
+def eval_ap(shared_data: Path, weights: Path, limit: int, out: Path) -> float:
+    root = shared_data / "coco-mini"
+    assert main(["eval", "--model", "sfm", "--weights", str(weights), "--ann",
+                 str(root / "annotations/person_keypoints_train2017.json"), "--images", str(root / "train2017"),
+                 "--limit", str(limit), "--no-flip", "--json", str(out), "-q"]) == 0
+    return json.loads(out.read_text())["metrics"]["AP"]
+
+
+@pytest.mark.slow
+def test_overfit_coco_mini_train(shared_data: Path, tmp_path: Path, capsys) -> None:
+    """25 epochs on 24 training persons: the loss falls and the training-set AP rises well above chance."""
+    t0 = time.perf_counter()
+    limit = 24
+    config = write_config(tmp_path / "overfit.yaml", shared_data, tmp_path / "run", limit=limit)
+    torch.manual_seed(0)  # the trainer's initialisation (train.seed 0)
+    init = save_checkpoint(create_model("sfm"), tmp_path / "init.pt", "sfm", num_joints=17, input_hw=[128, 96])
+    ap_before = eval_ap(shared_data, init, limit, tmp_path / "before.json")
+    assert main(["train", "--config", str(config), "-q"]) == 0
+    epochs = [r for r in read_log(tmp_path / "run" / "log.jsonl") if r["event"] == "epoch"]
+    loss_first, loss_last = epochs[0]["loss"], epochs[-1]["loss"]
+    ap_after = eval_ap(shared_data, tmp_path / "run" / "last.pt", limit, tmp_path / "after.json")
+    seconds = time.perf_counter() - t0
+    with capsys.disabled():
+        print(f"\noverfit sfm 128x96 on {limit} coco-mini train persons, {len(epochs)} epochs: "
+              f"loss {loss_first:.5f} -> {loss_last:.5f}, train AP {ap_before:.3f} -> {ap_after:.3f} "
+              f"(AP50 {json.loads((tmp_path / 'after.json').read_text())['metrics']['AP50']:.3f}), "
+              f"{epochs[-1]['samples_per_s']:.1f} samples/s, {seconds:.0f} s")
+    assert len(epochs) == 25 and all(r["samples_per_s"] > 0 and r["lr"] == 5e-3 for r in epochs)
+    assert loss_last < 0.5 * loss_first
+    assert ap_after > ap_before + 0.2
+
+
+def test_resume_continues_step_lr_and_optimizer(shared_data: Path, tmp_path: Path, capsys) -> None:
+    """3 epochs in one go == 1 epoch, then --resume for the other 2 (same weights, lr, Adam state)."""
+    kw = dict(limit=8, epochs=3, batch=4, lr=1e-3, augment=True, schedule="linear", precision="fp32")
+    whole = write_config(tmp_path / "whole.yaml", shared_data, tmp_path / "whole", **kw)
+    parts = write_config(tmp_path / "parts.yaml", shared_data, tmp_path / "parts", **kw)
+    assert main(["train", "--config", str(whole), "-q"]) == 0
+    assert main(["train", "--config", str(parts), "-q", "--set", "train.run_epochs=1"]) == 0
+    first = read_checkpoint(tmp_path / "parts" / "last.pt")
+    assert (first["epoch"], first["global_step"]) == (1, 2)
+    assert main(["train", "--config", str(parts), "--resume", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "resumed" in out and "epoch 2/3" in out and "epoch 1/3" not in out.split("resumed")[1]
+    a, b = read_checkpoint(tmp_path / "whole" / "last.pt"), read_checkpoint(tmp_path / "parts" / "last.pt")
+    assert (b["epoch"], b["global_step"]) == (3, 6) == (a["epoch"], a["global_step"])
+    assert b["scheduler"]["last_epoch"] == 6 and b["scheduler"]["_last_lr"] == a["scheduler"]["_last_lr"]
+    assert all(s["step"] == 6 for s in b["optimizer"]["state"].values())
+    for k, v in a["state_dict"].items():
+        assert torch.allclose(v.float(), b["state_dict"][k].float(), atol=1e-5), k
+    for k in a["optimizer"]["state"]:
+        assert torch.allclose(a["optimizer"]["state"][k]["exp_avg"], b["optimizer"]["state"][k]["exp_avg"], atol=1e-6)
+    events = [r["event"] for r in read_log(tmp_path / "parts" / "log.jsonl")]
+    assert events.count("epoch") == 3 and "resume" in events
+    # a finished run is not silently overwritten; nothing to resume is an error
+    assert main(["train", "--config", str(parts), "-q"]) == 2
+    assert "--resume" in capsys.readouterr().err
+    other = write_config(tmp_path / "other.yaml", shared_data, tmp_path / "empty", **kw)
+    assert main(["train", "--config", str(other), "--resume", "-q"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_torchrun_two_processes_on_cpu(shared_data: Path, tmp_path: Path) -> None:
+    """torchrun --nproc_per_node 2 (gloo): a few steps, one checkpoint, keyed as a single-process one."""
+    kw = dict(limit=16, epochs=1, batch=4, lr=1e-3, augment=True, precision="bf16")  # bf16 autocast path too
+    ddp_cfg = write_config(tmp_path / "ddp.yaml", shared_data, tmp_path / "ddp", **kw)
+    one_cfg = write_config(tmp_path / "one.yaml", shared_data, tmp_path / "one", **kw)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    r = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "poseapp", "train", "--config", str(ddp_cfg), "-q"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "2 process(es) on cpu, bf16" in r.stdout and r.stdout.count("done:") == 1  # rank 0 speaks alone
+    assert main(["train", "--config", str(one_cfg), "-q"]) == 0
+    files = sorted(p.name for p in (tmp_path / "ddp").iterdir())
+    assert files == ["config.yaml", "last.pt", "log.jsonl"]
+    ddp, one = read_checkpoint(tmp_path / "ddp" / "last.pt"), read_checkpoint(tmp_path / "one" / "last.pt")
+    assert set(ddp) == set(one)
+    assert list(ddp["state_dict"]) == list(one["state_dict"])  # no "module." prefix
+    assert all(ddp["state_dict"][k].shape == one["state_dict"][k].shape for k in one["state_dict"])
+    assert ddp["global_step"] == 4 and one["global_step"] == 4  # 16 persons / (2 ranks x 2) vs 16 / 4
+    log = read_log(tmp_path / "ddp" / "log.jsonl")
+    assert log[0]["world_size"] == 2 and [r["event"] for r in log].count("epoch") == 1
