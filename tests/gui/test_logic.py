@@ -135,3 +135,48 @@ def test_prepare_qt_environment_removes_cv2_plugin_path(monkeypatch) -> None:
     assert removed == ["QT_QPA_PLATFORM_PLUGIN_PATH"]
     assert "QT_QPA_PLATFORM_PLUGIN_PATH" not in os.environ
     assert os.environ["QT_QPA_FONTDIR"] == "/usr/share/fonts/mine"
+
+
+class _FastCamera:
+    """Delivers a frame every 5 ms; dies after ``frames`` frames."""
+
+    def __init__(self, frames: int = 10_000) -> None:
+        self.index = 0
+        self.frames = frames
+        self.closed = False
+
+    def read(self):
+        import time
+
+        from poseapp.io import Frame
+
+        if self.index >= self.frames:
+            return None
+        time.sleep(0.005)
+        self.index += 1
+        return Frame(np.zeros((2, 2, 3), np.uint8), self.index - 1, self.index * 0.005)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_latest_frame_reader_drops_old_frames_and_reports_loss() -> None:
+    import time
+
+    from poseapp.gui.capture import LatestFrameReader
+
+    cam = _FastCamera()
+    reader = LatestFrameReader(cam)
+    first = reader.take(1.0)
+    time.sleep(0.2)  # a slow consumer: about 40 frames arrive meanwhile
+    newest = reader.take(1.0)
+    assert newest.index - first.index >= 10 and reader.dropped >= 10
+    assert newest.index >= cam.index - 2  # it is the newest one, not the next in a queue
+    reader.close()
+    assert cam.closed
+    dying = _FastCamera(frames=3)
+    reader = LatestFrameReader(dying, lost_after_s=0.2)
+    deadline = time.monotonic() + 5
+    while reader.failed is None and time.monotonic() < deadline:
+        reader.take(0.1)
+    assert reader.failed and "no frame" in reader.failed and dying.closed

@@ -144,3 +144,50 @@ def test_pause_step_seek_and_keys(make_window, wait_packet, short_clip, qtbot) -
     wait_packet(win, lambda p: p.frame_index == 11)
     qtbot.waitUntil(lambda: not win._playing, timeout=WAIT_MS)
     assert "end of the video" in win.status_text.text()
+
+
+def test_settings_apply_live(make_window, wait_packet, short_clip, qtbot) -> None:
+    win = make_window(loop=True)
+    win.open_source(str(short_clip))
+    wait_packet(win, lambda p: p.seq >= 1)
+    sp = win.settings_panel
+    sp.det_conf.setValue(0.6)
+    sp.det_every.setValue(3)
+    sp.kpt_threshold.setValue(0.0)
+    sp.show_boxes.setChecked(True)
+    sp.smooth.setChecked(False)
+    seq = win.last_packet.seq
+    wait_packet(win, lambda p: p.seq > seq + 1)
+    engine = win.worker.engine
+    cfg = engine.pipeline_a.config
+    assert engine.detector.inner.conf == 0.6 and cfg.det_conf == 0.6 and cfg.det_every == 3
+    assert cfg.draw.kpt_threshold == 0.0 and cfg.draw.show_boxes and not cfg.smooth
+    sp.min_cutoff.setValue(2.5)
+    sp.beta.setValue(0.3)
+    qtbot.waitUntil(lambda: engine.pipeline_a.smoother.config.min_cutoff == 2.5 and engine.pipeline_a.smoother.config.beta == 0.3,
+                    timeout=WAIT_MS)
+
+
+def test_image_folder_url_and_real_time(make_window, wait_packet, short_clip, shared_data, qtbot, tmp_path) -> None:
+    import shutil
+    import time
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("zidane.jpg", "bus.jpg"):
+        shutil.copy(shared_data / "media" / name, folder / name)
+    win = make_window(loop=False)
+    win.open_source(str(folder))
+    p = wait_packet(win, lambda p: p.frame_index == 1)
+    assert p.frame_count == 2 and p.panes[0].image_bgr.shape[:2] == (720, 1280)  # name order: bus.jpg, zidane.jpg
+    win.open_source("rtsp://127.0.0.1:9/stream")  # nothing listens there
+    qtbot.waitUntil(lambda: "rtsp://127.0.0.1:9/stream" in win.last_error, timeout=WAIT_MS)
+    # real-time playback: the 12 frames at 10 fps take at least their 1.2 s, skipping frames when behind
+    win.playback.real_time.setChecked(True)
+    shown = []
+    win.packet_shown.connect(lambda p: shown.append(p.frame_index))
+    t0 = time.monotonic()
+    win.open_source(str(short_clip))
+    qtbot.waitUntil(lambda: "end of the video" in win.status_text.text(), timeout=WAIT_MS)
+    assert time.monotonic() - t0 >= 1.0
+    assert shown and shown == sorted(set(shown)) and shown[-1] >= 6
