@@ -5,6 +5,7 @@ import re
 import threading
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from poseapp.io import open_source
 
@@ -140,6 +141,10 @@ def test_pause_step_seek_and_keys(make_window, wait_packet, short_clip, qtbot) -
     win.act_back.trigger()
     wait_packet(win, lambda p: p.frame_index == 5)
     assert not win._playing
+    win.act_keys.trigger()  # F1: the shortcuts, in a window that does not block
+    boxes = [w for w in win.findChildren(QMessageBox) if w.isVisible()]
+    assert boxes and "Space" in boxes[0].text()
+    boxes[0].close()
     qtbot.keyClick(win, Qt.Key.Key_Space)  # play on to the end (loop off)
     wait_packet(win, lambda p: p.frame_index == 11)
     qtbot.waitUntil(lambda: not win._playing, timeout=WAIT_MS)
