@@ -7,6 +7,7 @@ changes. Only rank 0 logs, evaluates and writes checkpoints.
 """
 from __future__ import annotations
 
+import datetime
 import os
 from dataclasses import dataclass
 
@@ -48,7 +49,9 @@ def init_distributed(device_kind: str = "auto") -> DistInfo:
     local = int(os.environ.get("LOCAL_RANK", "0"))
     device = pick_device(device_kind, local)
     if world > 1 and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        # generous timeout: the other ranks wait at a barrier while rank 0 validates
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
+                                timeout=datetime.timedelta(minutes=60))
     return DistInfo(rank, local, world, device)
 
 

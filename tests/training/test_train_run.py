@@ -125,3 +125,27 @@ def test_torchrun_two_processes_on_cpu(shared_data: Path, tmp_path: Path) -> Non
     assert ddp["global_step"] == 4 and one["global_step"] == 4  # 16 persons / (2 ranks x 2) vs 16 / 4
     log = read_log(tmp_path / "ddp" / "log.jsonl")
     assert log[0]["world_size"] == 2 and [r["event"] for r in log].count("epoch") == 1
+
+
+def test_mpii_training_validates_with_pckh(shared_data: Path, tmp_path: Path, capsys) -> None:
+    """An MPII recipe at 128x128 trains, validates (PCKh), keeps best.pt, which `poseapp eval` reads."""
+    mpii = shared_data / "pose-tests" / "mpii"
+    cfg = {
+        "model": "sfm",
+        "data": {"root": str(mpii), "layout": "mpii", "input_hw": [128, 128], "workers": 0,
+                 "train": [{"type": "mpii", "ann": "test_mpii.json", "images": "."}],
+                 "val": {"type": "mpii", "ann": "test_mpii.json", "images": "."}},
+        "train": {"epochs": 2, "batch_size": 5, "out_dir": str(tmp_path / "run"), "progress": False},
+        "eval": {"flip_test": True},
+    }
+    path = tmp_path / "mpii.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    assert main(["train", "--config", str(path), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "heatmaps 32x32" in out and "PCKh" in out and "val PCKh@0.5" in out
+    best = read_checkpoint(tmp_path / "run" / "best.pt")
+    assert best["num_joints"] == 16 and best["input_hw"] == [128, 128] and best["metric_name"] == "PCKh@0.5"
+    assert main(["eval", "--model", "sfm", "--weights", str(tmp_path / "run" / "best.pt"), "--ann",
+                 str(mpii / "test_mpii.json"), "--images", str(mpii), "--json", str(tmp_path / "e.json"), "-q"]) == 0
+    m = json.loads((tmp_path / "e.json").read_text())["metrics"]
+    assert 0.0 <= m["PCKh@0.5"]["mean"] <= 100.0 and set(m["PCKh@0.5"]["groups"]) >= {"Head", "Ankle", "Mean"}
