@@ -2,6 +2,7 @@
 the annotated video (or images), a keypoints JSON and optionally a CSV."""
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,16 @@ def annotate_input(pipeline: Pipeline, input_path: str | Path, opts: AnnotateOpt
     t0 = time.perf_counter()
     bar = tqdm(total=src.frame_count, desc=stem, unit="frame", disable=not opts.progress, leave=False)
     try:
-        for frame in src:
+        while True:
+            try:
+                frame = src.read()
+            except SourceError as exc:  # a damaged image in a folder: report it, go on
+                if not images:
+                    raise
+                tqdm.write(f"poseapp: {exc}; skipped", file=sys.stderr)
+                continue
+            if frame is None:
+                break
             if images:
                 pipeline.reset()  # independent photos: no tracks across them
             res = pipeline.process(frame.image, frame.index, frame.time_s)

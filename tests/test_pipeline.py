@@ -170,3 +170,15 @@ def test_image_folder(shared_data, yolox_path, tmp_path) -> None:
     doc = json.loads((out / "photos.keypoints.json").read_text())
     assert [len(f["persons"]) >= 2 for f in doc["frames"]] == [True, True]
     assert sorted(p.name for p in (out / "photos").iterdir()) == ["bus.annotated.jpg", "zidane.annotated.jpg"]
+
+
+def test_damaged_image_in_folder_is_skipped(shared_data, yolox_path, tmp_path, capsys) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a_broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    (folder / "b_bus.jpg").write_bytes((shared_data / "media" / "bus.jpg").read_bytes())
+    out = tmp_path / "out"
+    assert main(["annotate", str(folder), "--model", MODEL, "--detector", str(yolox_path), "-o", str(out), "-q"]) == 0
+    assert "a_broken.jpg" in capsys.readouterr().err
+    doc = json.loads((out / "mixed.keypoints.json").read_text())
+    assert len(doc["frames"]) == 1 and len(doc["frames"][0]["persons"]) >= 3

@@ -91,12 +91,12 @@ class ImageListSource:
         if self._index >= len(self.paths):
             return None
         p = self.paths[self._index]
+        index = self._index
+        self._index += 1  # a damaged image is reported once; the next read moves on
         img = cv2.imread(str(p))
         if img is None:
             raise SourceError(f"cannot read image {p}: the file is damaged or not an image")
-        f = Frame(img, self._index, float(self._index))
-        self._index += 1
-        return f
+        return Frame(img, index, float(index))
 
     def seek(self, index: int) -> None:
         self._index = min(max(0, index), len(self.paths))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -17,31 +18,37 @@ def export_onnx(loaded: LoadedModel, out: str | os.PathLike) -> Path:
     """Write ``loaded`` to ``out`` (atomically); batch axis dynamic; metadata in the file."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    h, w = loaded.input_hw
-    dummy = torch.zeros(1, 3, h, w)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            loaded.module.eval(), dummy, str(tmp),
-            input_names=["input"], output_names=["heatmaps"],
-            dynamic_axes={"input": {0: "batch"}, "heatmaps": {0: "batch"}},
-            opset_version=OPSET, dynamo=False, do_constant_folding=True,
-        )
-    proto = onnx.load(str(tmp))
-    meta = {
-        "model": loaded.name,
-        "input_h": str(h),
-        "input_w": str(w),
-        "num_keypoints": str(loaded.num_joints),
-        "weights": loaded.weights_id,
-        "producer": "poseapp",
-    }
-    del proto.metadata_props[:]
-    for k, v in meta.items():
-        proto.metadata_props.add(key=k, value=v)
-    onnx.save(proto, str(tmp))
-    os.replace(tmp, out)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".onnx.part", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        h, w = loaded.input_hw
+        dummy = torch.zeros(1, 3, h, w)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                loaded.module.eval(), dummy, str(tmp),
+                input_names=["input"], output_names=["heatmaps"],
+                dynamic_axes={"input": {0: "batch"}, "heatmaps": {0: "batch"}},
+                opset_version=OPSET, dynamo=False, do_constant_folding=True,
+            )
+        proto = onnx.load(str(tmp))
+        meta = {
+            "model": loaded.name,
+            "input_h": str(h),
+            "input_w": str(w),
+            "num_keypoints": str(loaded.num_joints),
+            "weights": loaded.weights_id,
+            "producer": "poseapp",
+        }
+        del proto.metadata_props[:]
+        for k, v in meta.items():
+            proto.metadata_props.add(key=k, value=v)
+        onnx.save(proto, str(tmp))
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return out
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .weights import default_weights, load_weights, sha256_of
 log = logging.getLogger(__name__)
 
 UNTRAINED_SEED = 0
+_BUILD_LOCK = threading.Lock()
 
 
 @dataclass
@@ -35,12 +37,9 @@ def load_model(name: str, weights: str | Path | None = None, num_joints: int = 1
     """
     spec = get_spec(name)
     path = Path(weights) if weights else default_weights(name)
-    state = torch.random.get_rng_state()
-    torch.manual_seed(UNTRAINED_SEED)
-    try:
+    with _BUILD_LOCK, torch.random.fork_rng(devices=[]):  # threads may load models at once
+        torch.manual_seed(UNTRAINED_SEED)
         module = create_model(name, num_joints=num_joints)
-    finally:
-        torch.random.set_rng_state(state)
     input_hw = spec.input_hw
     if path is not None:
         meta = load_weights(module, path, model_name=name)
