@@ -133,13 +133,13 @@ def test_runners_for_other_joint_counts_and_sizes(tmp_path, coco_val) -> None:
     np.testing.assert_allclose(a, b, atol=1e-3)
 
 
-def test_untrained_network_through_eval(coco_val, tmp_path, capsys) -> None:
+def test_network_through_eval(coco_val, tmp_path, capsys) -> None:
     ann, images = coco_val
     out = tmp_path / "untrained.json"
     assert main(["eval", "--model", "sfm", "--ann", str(ann), "--images", str(images), "--limit", "6",
                  "--json", str(out), "-q"]) == 0
     figures = json.loads(out.read_text())
-    assert figures["persons"] == 6 and figures["flip_test"] is True and 0.0 <= figures["metrics"]["AP"] < 0.2
+    assert figures["persons"] == 6 and figures["flip_test"] is True and 0.0 <= figures["metrics"]["AP"] <= 1.0
     assert "Average Precision" in capsys.readouterr().out
 
 

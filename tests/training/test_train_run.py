@@ -40,9 +40,9 @@ def write_config(path: Path, shared_data: Path, out_dir: Path, *, model: str = "
     return path
 
 
-def eval_ap(shared_data: Path, weights: Path, limit: int, out: Path) -> float:
+def eval_ap(shared_data: Path, weights: Path, limit: int, out: Path, model: str = "sfm") -> float:
     root = shared_data / "coco-mini"
-    assert main(["eval", "--model", "sfm", "--weights", str(weights), "--ann",
+    assert main(["eval", "--model", model, "--weights", str(weights), "--ann",
                  str(root / "annotations/person_keypoints_train2017.json"), "--images", str(root / "train2017"),
                  "--limit", str(limit), "--no-flip", "--json", str(out), "-q"]) == 0
     return json.loads(out.read_text())["metrics"]["AP"]
@@ -70,6 +70,28 @@ def test_overfit_coco_mini_train(shared_data: Path, tmp_path: Path, capsys) -> N
     assert len(epochs) == 25 and all(r["samples_per_s"] > 0 and r["lr"] == 5e-3 for r in epochs)
     assert loss_last < 0.5 * loss_first
     assert ap_after > ap_before + 0.2
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("POSEAPP_TRAIN_EVERY_MODEL") != "1",
+                    reason="1.5-4 min per model on 2 cores: set POSEAPP_TRAIN_EVERY_MODEL=1")
+@pytest.mark.parametrize("model", ["sfm", "danet72", "lpn50", "litehrnet18-cbam"])
+def test_overfit_each_model(model: str, shared_data: Path, tmp_path: Path, capsys) -> None:
+    """Every paper's network, one recipe: 12 persons, batch 4, 80 epochs, Adam 1e-3, 128x96."""
+    t0 = time.perf_counter()
+    limit = 12
+    config = write_config(tmp_path / "c.yaml", shared_data, tmp_path / "run", model=model, limit=limit, epochs=80,
+                          batch=4, lr=1e-3)
+    torch.manual_seed(0)
+    init = save_checkpoint(create_model(model), tmp_path / "init.pt", model, num_joints=17, input_hw=[128, 96])
+    ap_before = eval_ap(shared_data, init, limit, tmp_path / "before.json", model)
+    assert main(["train", "--config", str(config), "-q"]) == 0
+    epochs = [r for r in read_log(tmp_path / "run" / "log.jsonl") if r["event"] == "epoch"]
+    ap_after = eval_ap(shared_data, tmp_path / "run" / "last.pt", limit, tmp_path / "after.json", model)
+    with capsys.disabled():
+        print(f"\noverfit {model} 128x96 on {limit} persons, {len(epochs)} epochs: loss {epochs[0]['loss']:.5f} -> "
+              f"{epochs[-1]['loss']:.5f}, train AP {ap_before:.3f} -> {ap_after:.3f}, {time.perf_counter() - t0:.0f} s")
+    assert epochs[-1]["loss"] < 0.5 * epochs[0]["loss"] and ap_after > ap_before + 0.3
 
 
 def test_resume_continues_step_lr_and_optimizer(shared_data: Path, tmp_path: Path, capsys) -> None:
