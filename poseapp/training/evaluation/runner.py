@@ -1,9 +1,9 @@
 """Runners for evaluation: the app's runtime, for any joint count and input size.
 
 ``poseapp eval`` goes through ``poseapp.runtime`` exactly as the app does
-(``create_runner`` for the shipped COCO-17 / 256x192 case; otherwise the same
-``load_model`` + ``TorchRunner`` / ``OnnxRunner`` pieces, with the joint count
-and input size stored in the checkpoint). Validation during training wraps the
+(``create_runner`` for COCO-17 networks, which runs a checkpoint at the input
+size it records; for other joint counts the same ``load_model`` +
+``TorchRunner`` / ``OnnxRunner`` pieces with the checkpoint's joint count). Validation during training wraps the
 network being trained in ``DeviceRunner``, a ``TorchRunner`` that also moves
 the batch to the training device.
 """
@@ -32,7 +32,7 @@ def checkpoint_meta(weights: str | Path | None) -> dict:
 def build_runner(model: str, backend: str = "torch", weights: str | Path | None = None,
                  num_joints: int = 17, threads: int = 0):
     """A runner for ``model`` predicting ``num_joints`` joints (what the annotation file needs)."""
-    spec = get_spec(model)
+    get_spec(model)  # an unknown model name is a one-line error
     meta = checkpoint_meta(weights)
     saved_k = int(meta.get("num_joints", num_joints))
     if saved_k != num_joints:
@@ -45,15 +45,11 @@ def build_runner(model: str, backend: str = "torch", weights: str | Path | None 
             f"the shipped {model} weights predict the 17 COCO joints; pass --weights trained on this "
             f"{num_joints}-joint dataset"
         )
-    input_hw = tuple(int(v) for v in meta.get("input_hw", spec.input_hw))
-    if num_joints == 17 and input_hw == tuple(spec.input_hw):
-        return create_runner(model, backend, weights, threads)
+    if num_joints == 17:
+        return create_runner(model, backend, weights, threads)  # the app's path (input size from the checkpoint)
     if backend not in ("torch", "onnx"):
         raise PoseappError(f"unknown backend {backend!r}; choose one of: torch, onnx")
     loaded = load_model(model, weights, num_joints=num_joints) if weights else _untrained(model, num_joints)
-    loaded.input_hw = input_hw
-    if input_hw != tuple(spec.input_hw):
-        loaded.weights_id = f"{loaded.weights_id}-{input_hw[0]}x{input_hw[1]}"
     if backend == "torch":
         if threads > 0:
             torch.set_num_threads(threads)
@@ -66,12 +62,9 @@ def _untrained(model: str, num_joints: int) -> LoadedModel:
     from ...nets import create_model
     from ...runtime.model import UNTRAINED_SEED
 
-    state = torch.random.get_rng_state()
-    torch.manual_seed(UNTRAINED_SEED)
-    try:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(UNTRAINED_SEED)
         module = create_model(model, num_joints=num_joints).eval()
-    finally:
-        torch.random.set_rng_state(state)
     return LoadedModel(model, module, None, "untrained", get_spec(model).input_hw, num_joints)
 
 
