@@ -64,3 +64,11 @@ def test_beta_soft_argmax_is_an_expectation() -> None:
     coords, scores = decode_beta_soft_argmax(hm, beta=160)
     assert np.allclose(coords[0, 0], [1.5, 2.0], atol=1e-4)
     assert scores[0, 0] == 1.0
+
+
+def test_dark_decodes_many_persons_at_once() -> None:
+    """More maps than OpenCV blurs in one call (12 persons x 17 joints)."""
+    rng = np.random.default_rng(1)
+    pts = rng.uniform([6, 6], [42, 58], size=(12, 17, 2)).astype(np.float32)
+    coords, _ = decode(_targets(pts), "dark")
+    assert np.abs(coords - pts).max() < 0.05

@@ -98,18 +98,21 @@ def decode_argmax_quarter(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return coords, scores
 
 
+_BLUR_CHANNELS = 128
+
+
 def _gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
     """Blur each map, keeping its original maximum (DARK's modulation)."""
     n, k, h, w = heatmaps.shape
     flat = heatmaps.reshape(n * k, h, w)
     maxima = flat.reshape(n * k, -1).max(axis=1)
-    # cv2 blurs up to 512 channels at once when laid out H x W x C
+    # cv2 blurs many maps in one call when laid out H x W x C (OpenCV 5: at most 128 channels)
     stacked = np.ascontiguousarray(flat.transpose(1, 2, 0))
     blurred = np.empty_like(stacked)
-    for s in range(0, stacked.shape[2], 512):
-        part = np.ascontiguousarray(stacked[:, :, s : s + 512])
+    for s in range(0, stacked.shape[2], _BLUR_CHANNELS):
+        part = np.ascontiguousarray(stacked[:, :, s : s + _BLUR_CHANNELS])
         b = cv2.GaussianBlur(part, (kernel, kernel), 0)
-        blurred[:, :, s : s + 512] = b.reshape(h, w, -1)
+        blurred[:, :, s : s + _BLUR_CHANNELS] = b.reshape(h, w, -1)
     blurred = blurred.transpose(2, 0, 1)
     bmax = blurred.reshape(n * k, -1).max(axis=1)
     scale = np.where(bmax > 0, maxima / np.maximum(bmax, 1e-12), 1.0)

@@ -42,6 +42,7 @@ class YoloxOnnxDetector:
         opts = ort.SessionOptions()
         if threads > 0:
             opts.intra_op_num_threads = threads
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # see runtime.runners
         try:
             self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         except Exception as exc:

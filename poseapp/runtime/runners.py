@@ -64,6 +64,9 @@ def _session(path: Path, threads: int):
             if threads > 0:
                 opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
+            # no busy-waiting between runs: the detector's and the pose model's thread
+            # pools alternate every frame (measured: 12.6 -> 15.5 FPS end to end)
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             try:
                 sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             except Exception as exc:
