@@ -36,6 +36,7 @@ class PoseBench:
     gmacs_per_s: float = 0.0
     peak_fraction: float = 0.0
     roofline_pps: float = 0.0
+    input_hw: tuple[int, int] = (256, 192)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class VideoBench:
     persons: int
     fps: float
     stage_ms: dict[str, float] = field(default_factory=dict)
+    input_hw: tuple[int, int] = (256, 192)  # the pose crop the app ran (the checkpoint's size)
 
 
 def measure_peak_gmacs(threads: int, size: int = 2048, seconds: float = 2.0) -> float:
@@ -111,12 +113,13 @@ def bench_video(pipeline, video: str, det_every: int, max_frames: int | None) ->
     if frames == 0:
         raise PoseappError(f"no frame could be read from {video}")
     return VideoBench(pipeline.runner.name, pipeline.runner.backend, det_every, frames, persons, frames / wall,
-                      {k: round(float(np.mean(v)), 3) for k, v in stages.items()})
+                      {k: round(float(np.mean(v)), 3) for k, v in stages.items()}, tuple(pipeline.runner.input_hw))
 
 
 def run_bench(models: list[str], backends: list[str], batches: list[int], persons: int, repeats: int,
               threads: int, video: str | None, detector: str | None, video_frames: int | None,
-              quick: bool = False, log=print) -> dict:
+              quick: bool = False, log=print, input_hw: tuple[int, int] | None = (256, 192)) -> dict:
+    """``input_hw``: crop size of the pose stage (default the papers' 256x192; None = each checkpoint's own)."""
     from .nets import count_macs, get_spec
     from .runtime import create_runner
     from .runtime.model import load_model
@@ -126,16 +129,18 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
     results: list[PoseBench] = []
     for model in models:
         get_spec(model)
-        gmacs = count_macs(load_model(model).module) / 1e9
+        loaded = load_model(model)
+        hw = tuple(input_hw or loaded.input_hw)
+        gmacs = count_macs(loaded.module, hw) / 1e9
         for backend in backends:
-            runner = create_runner(model, backend, threads=threads)
+            runner = create_runner(model, backend, threads=threads, input_hw=hw)
             for b in batches:
                 pps, ms = bench_pose(runner, b, persons, repeats, warmup=1 if quick else 3)
                 med = statistics.median(pps)
                 r = PoseBench(model, backend, b, round(gmacs, 4), round(med, 2), round(min(pps), 2), round(max(pps), 2),
-                              round(ms, 2), persons, round(med * gmacs, 2), round(med * gmacs / peak, 4), round(peak / gmacs, 1))
+                              round(ms, 2), persons, round(med * gmacs, 2), round(med * gmacs / peak, 4), round(peak / gmacs, 1), hw)
                 results.append(r)
-                log(f"{model:<18}{backend:<7}batch {b:<3} {med:8.1f} PPS [{min(pps):.1f}-{max(pps):.1f}] "
+                log(f"{model:<18}{backend:<7}{hw[0]}x{hw[1]:<4}batch {b:<3} {med:8.1f} PPS [{min(pps):.1f}-{max(pps):.1f}] "
                     f"{ms:8.1f} ms/batch  {r.peak_fraction:6.1%} of peak")
     videos: list[VideoBench] = []
     if video:
@@ -147,7 +152,7 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
         for k in (1, 3):
             v = bench_video(pipe, video, k, video_frames)
             videos.append(v)
-            log(f"video {Path(video).name}: {v.model}/{v.backend} det-every {k}: {v.fps:.1f} FPS over {v.frames} frames; "
+            log(f"video {Path(video).name}: {v.model}/{v.backend} {v.input_hw[0]}x{v.input_hw[1]} det-every {k}: {v.fps:.1f} FPS over {v.frames} frames; "
                 + ", ".join(f"{s} {ms:.1f}" for s, ms in v.stage_ms.items()) + " ms")
     return {
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": threads,
@@ -168,15 +173,15 @@ def _ort_version() -> str:
 
 def print_table(report: dict) -> None:
     print(f"\npeak {report['peak_gmacs_per_s']:.1f} GMAC/s (fp32 matmul); PPS = persons per second of the pose network")
-    head = f"{'model':<18}{'backend':<8}{'batch':>5}{'GMACs':>7}{'PPS':>8}{'min':>8}{'max':>8}{'ms/batch':>9}{'GMAC/s':>8}{'peak':>7}{'roofline':>9}"
+    head = f"{'model':<18}{'backend':<8}{'input':>8}{'batch':>6}{'GMACs':>7}{'PPS':>8}{'min':>8}{'max':>8}{'ms/batch':>9}{'GMAC/s':>8}{'peak':>7}{'roofline':>9}"
     print(head)
     print("-" * len(head))
     for r in report["pose"]:
-        print(f"{r['model']:<18}{r['backend']:<8}{r['batch']:>5}{r['gmacs']:>7.3f}{r['pps_median']:>8.1f}{r['pps_min']:>8.1f}"
+        print(f"{r['model']:<18}{r['backend']:<8}{'x'.join(map(str, r['input_hw'])):>8}{r['batch']:>6}{r['gmacs']:>7.3f}{r['pps_median']:>8.1f}{r['pps_min']:>8.1f}"
               f"{r['pps_max']:>8.1f}{r['ms_per_batch']:>9.1f}{r['gmacs_per_s']:>8.1f}{r['peak_fraction']:>7.1%}{r['roofline_pps']:>9.0f}")
     for v in report["video"]:
         stages = " ".join(f"{k}={ms:.1f}" for k, ms in v["stage_ms"].items())
-        print(f"video det-every {v['det_every']}: {v['model']}/{v['backend']} {v['fps']:.1f} FPS over {v['frames']} frames "
+        print(f"video det-every {v['det_every']}: {v['model']}/{v['backend']} {'x'.join(map(str, v['input_hw']))} {v['fps']:.1f} FPS over {v['frames']} frames "
               f"({v['persons']} persons); ms: {stages}")
 
 
@@ -207,7 +212,8 @@ def plot_report(report: dict, out: str | os.PathLike) -> Path:
         ax2.annotate(f"{model} ({backend})", (r["gmacs"], r["pps_median"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
     g = np.linspace(min(r["gmacs"] for r in rows) * 0.8, max(r["gmacs"] for r in rows) * 1.2, 50)
     ax2.plot(g, report["peak_gmacs_per_s"] / g, color="grey", linestyle=":", label="roofline (peak / GMACs)")
-    ax2.set_xlabel("GMACs per person (256x192)")
+    sizes = sorted({"x".join(map(str, r["input_hw"])) for r in rows})
+    ax2.set_xlabel(f"GMACs per person ({', '.join(sizes)})")
     ax2.set_ylabel("best PPS")
     ax2.set_yscale("log")
     ax2.set_title("PPS vs model cost")
@@ -219,6 +225,18 @@ def plot_report(report: dict, out: str | os.PathLike) -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def _input_hw(text: str) -> tuple[int, int] | None:
+    if text == "native":
+        return None
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise PoseappError(f"--input {text!r}: give HxW (e.g. 256x192) or 'native'") from None
+    if h < 32 or w < 32 or h % 32 or w % 16:
+        raise PoseappError(f"--input {text}: height must be a multiple of 32 and width of 16 (e.g. 256x192, 128x96)")
+    return h, w
 
 
 def _csv(text: str, cast=str) -> list:
@@ -250,7 +268,8 @@ def cmd_bench(args) -> int:
     if args.video and not Path(args.video).is_file():
         raise PoseappError(f"video {args.video} not found: pass an existing file with --video")
     report = run_bench(models, backends, batches, persons, repeats, threads, args.video, args.detector,
-                       args.frames or (10 if args.quick else None), quick=args.quick, log=lambda s: print(s, flush=True))
+                       args.frames or (10 if args.quick else None), quick=args.quick, log=lambda s: print(s, flush=True),
+                       input_hw=_input_hw(args.input))
     print_table(report)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -268,6 +287,8 @@ def register(sub) -> None:
     p.add_argument("--batch", default=None, help="comma-separated batch sizes (default 1,8)")
     p.add_argument("--persons", type=int, default=None, help="persons per configuration after warm-up (default 1000)")
     p.add_argument("--repeats", type=int, default=None, help="repeats per configuration for median and spread (default 5)")
+    p.add_argument("--input", default="256x192", metavar="HxW|native",
+                   help="pose crop size (default 256x192, the papers' protocol; 'native': each checkpoint's own size)")
     p.add_argument("--video", default=None, help="also measure end-to-end FPS on this video (detect every 1 and 3)")
     p.add_argument("--detector", default=None, help="detector for --video (path or ultralytics name)")
     p.add_argument("--frames", type=int, default=None, help="at most this many video frames (default: all)")

@@ -18,8 +18,24 @@ from .draw import DrawConfig, draw_overlay, draw_poses
 from .runtime import create_runner
 from .track import OneEuroConfig, PoseSmoother, Tracker, TrackerConfig
 
-DEFAULT_MODEL = "danet72"
+FALLBACK_MODEL = "danet72"
 DEFAULT_BACKEND = "onnx"
+
+
+def default_model() -> str:
+    """The shipped network with the best measured AP (``models/manifest.json``); danet72 when none is shipped."""
+    from .runtime.weights import default_weights, read_manifest
+
+    try:
+        entries = read_manifest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return FALLBACK_MODEL
+    shipped = [(e.get("metrics", {}).get("coco_mini_val_ap") or 0.0, name) for name, e in entries.items()
+               if default_weights(name) is not None]
+    return max(shipped)[1] if shipped else FALLBACK_MODEL
+
+
+DEFAULT_MODEL = default_model()
 
 
 @dataclass

@@ -28,9 +28,21 @@ def test_bench_quick_json_and_plot(shared_data, yolox_path, tmp_path, capsys) ->
     assert "PPS" in capsys.readouterr().out
 
 
+def test_bench_input_size(tmp_path) -> None:
+    """--input sets the crop size: GMACs scale with the pixels; 'native' takes the checkpoint's size."""
+    rows = {}
+    for size in ("256x192", "128x96"):
+        out = tmp_path / f"{size}.json"
+        assert main(["bench", "--quick", "--backends", "onnx", "--batch", "1", "--input", size, "--json", str(out)]) == 0
+        (rows[size],) = json.loads(out.read_text())["pose"]
+    assert rows["256x192"]["input_hw"] == [256, 192] and rows["128x96"]["input_hw"] == [128, 96]
+    assert 3.0 < rows["256x192"]["gmacs"] / rows["128x96"]["gmacs"] < 5.0
+
+
 def test_bench_bad_options(capsys) -> None:
     assert main(["bench", "--quick", "--models", "nope"]) == 2
     assert main(["bench", "--quick", "--backends", "tensorrt"]) == 2
     assert main(["bench", "--quick", "--batch", "one"]) == 2
+    assert main(["bench", "--quick", "--input", "100x75"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("poseapp: ") for line in err)
+    assert len(err) == 4 and all(line.startswith("poseapp: ") for line in err)

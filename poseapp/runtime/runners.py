@@ -7,6 +7,7 @@ folder keyed by model and weights, and sessions are cached per file.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from pathlib import Path
@@ -94,17 +95,25 @@ class OnnxRunner:
 
 def onnx_path_for(loaded: LoadedModel) -> Path:
     """The cached ONNX file of ``loaded``, exported on first use."""
-    path = cache_dir() / f"{loaded.name}-{loaded.weights_id}-k{loaded.num_joints}.onnx"
+    h, w = loaded.input_hw
+    path = cache_dir() / f"{loaded.name}-{loaded.weights_id}-k{loaded.num_joints}-{h}x{w}.onnx"
     if not path.is_file():
         export_onnx(loaded, path)
     return path
 
 
-def create_runner(model: str, backend: str = "torch", weights: str | Path | None = None, threads: int = 0):
-    """A runner for the registered network ``model`` on ``backend`` ('torch' or 'onnx')."""
+def create_runner(model: str, backend: str = "torch", weights: str | Path | None = None, threads: int = 0,
+                  input_hw: tuple[int, int] | None = None):
+    """A runner for the registered network ``model`` on ``backend`` ('torch' or 'onnx').
+
+    ``input_hw`` runs the network at another crop size than its checkpoint's
+    (the networks are fully convolutional), e.g. the papers' 256x192 in ``bench``.
+    """
     if backend not in BACKENDS:
         raise PoseappError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     loaded = load_model(model, weights)
+    if input_hw is not None:
+        loaded = dataclasses.replace(loaded, input_hw=(int(input_hw[0]), int(input_hw[1])))
     if backend == "torch":
         if threads > 0:
             torch.set_num_threads(threads)

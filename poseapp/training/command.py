@@ -36,6 +36,39 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- prepare-lsp
+def cmd_prepare_lsp(args: argparse.Namespace) -> int:
+    from .lsp import build_lsp_coco
+
+    teacher = None
+    if args.teacher:
+        from .teacher import MoveNetTeacher
+
+        teacher = MoveNetTeacher(args.teacher)
+    t0 = time.perf_counter()
+    train, val = build_lsp_coco(args.lsp, args.out, teacher=teacher, progress=not args.quiet)
+    print(f"wrote {train} and {val} in {time.perf_counter() - t0:.0f} s"
+          + ("" if teacher else " (no teacher: no face joints in the training split)"))
+    return 0
+
+
+# ---------------------------------------------------------------- publish
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    out = Path(args.out) if args.out else None
+    entry = publish(args.model, [Path(r) for r in args.runs], weights=Path(args.weights) if args.weights else None,
+                    out_dir=out, shared_data=Path(args.shared_data), lsp_val=Path(args.lsp_val),
+                    progress=not args.quiet)
+    m, t = entry["metrics"], entry["teacher_metrics"]
+    teacher = f" (teacher {t['coco_mini_val_ap']:.3f})" if "coco_mini_val_ap" in t else ""
+    print(f"wrote {entry['file']} ({entry['bytes'] / 1e6:.1f} MB, {entry['input_hw'][0]}x{entry['input_hw'][1]}), "
+          f"manifest entry and card: coco-mini val AP {m['coco_mini_val_ap']:.3f}{teacher}, "
+          f"no flip {m['coco_mini_val_ap_noflip']:.3f}, DARK {m['coco_mini_val_ap_dark']:.3f}, "
+          f"beta {m['coco_mini_val_ap_beta']:.3f}" + (f"; LSP val AP {m['lsp_val_ap']:.3f}" if "lsp_val_ap" in m else ""))
+    return 0
+
+
 # ---------------------------------------------------------------- eval
 def detect_format(ann: Path) -> str:
     """``coco`` or ``mpii`` from the file's content; one-line error otherwise."""
@@ -74,6 +107,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     spec = SourceSpec(kind, ann, images, boxes=args.boxes, det_score_threshold=args.det_thr,
                       headboxes=Path(args.headboxes) if args.headboxes else None, limit=args.limit)
     source = build_source(spec)
+    if args.teacher:
+        return _eval_teacher(args, source)
     runner = build_runner(args.model, args.backend, args.weights, source.layout.num_joints, args.threads)
     cfg = EvalConfig(flip_test=not args.no_flip, decoder=args.decoder, batch_size=args.batch)
     t0 = time.perf_counter()
@@ -87,16 +122,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if kind == "mpii" and source.extra.get("head_source") == "head_segment":
         print("note: head sizes from the head segment (no --headboxes mpii_gt_val.mat): thresholds are looser than the benchmark's")
     if args.json:
-        out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
+        _write_json(args.json, {
             "model": args.model, "weights": args.weights, "weights_id": weights_id, "backend": runner.backend,
             "input_hw": list(runner.input_hw), "ann": str(ann), "images": str(images), "boxes": args.boxes,
             "benchmark": result.benchmark, "flip_test": cfg.flip_test, "decoder": cfg.decoder,
             "persons": result.persons, "seconds": round(seconds, 2), "metrics": result.metrics,
-        }
-        out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {out}")
+        })
+    return 0
+
+
+def _write_json(path: str, payload: dict) -> None:
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
+
+
+def _eval_teacher(args: argparse.Namespace, source) -> int:
+    """Score the MoveNet teacher with the same boxes and COCOeval as the networks."""
+    from .config import EvalConfig
+    from .evaluation import evaluate_predictions
+    from .teacher import MoveNetTeacher, teacher_predictions
+
+    if source.layout.name != "coco":
+        raise PoseappError("--teacher predicts COCO-17 keypoints: pass a COCO keypoints file")
+    teacher = MoveNetTeacher(args.teacher, threads=max(1, args.threads))
+    t0 = time.perf_counter()
+    preds = teacher_predictions(teacher, source.samples, progress=not args.quiet)
+    result = evaluate_predictions(source, preds, EvalConfig())
+    seconds = time.perf_counter() - t0
+    print(result.table.rstrip())
+    print(f"teacher {Path(args.teacher).name} (square crop, 1.25 padding, no flip): {result.line()}; "
+          f"{len(source.samples)} persons in {seconds:.1f} s")
+    if args.json:
+        _write_json(args.json, {"model": "teacher", "teacher": str(args.teacher), "ann": str(args.ann),
+                                "boxes": args.boxes, "persons": result.persons, "metrics": result.metrics})
     return 0
 
 
@@ -113,6 +173,25 @@ def register(subparsers) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
+    p = subparsers.add_parser("prepare-lsp", help="write LSP-extended as COCO keypoint files (teacher fills face joints)")
+    p.add_argument("--lsp", default="../shared/data/lsp-extended", metavar="DIR",
+                   help="LSP-extended folder with joints.mat and images/ (default ../shared/data/lsp-extended)")
+    p.add_argument("--out", default="runs/lsp", metavar="DIR", help="output folder (default runs/lsp)")
+    p.add_argument("--teacher", default="../shared/data/teachers/movenet_singlepose_lightning_int8.tflite",
+                   metavar="TFLITE", help="MoveNet teacher for the face joints ('' for none; needs poseapp[teacher])")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_prepare_lsp)
+
+    p = subparsers.add_parser("publish", help="ship a trained checkpoint: models/<name>.pt (fp16), manifest, model card")
+    p.add_argument("--model", required=True, help="pose network the runs trained")
+    p.add_argument("--runs", nargs="+", required=True, metavar="DIR", help="training run folders, first stage first")
+    p.add_argument("--weights", help="checkpoint to ship (default: best.pt of the last run)")
+    p.add_argument("--out", metavar="DIR", help="models folder (default: the package's models/)")
+    p.add_argument("--shared-data", default="../shared/data", metavar="DIR", help="folder with coco-mini/ and lsp-extended/")
+    p.add_argument("--lsp-val", default="runs/lsp/lsp_val.json", metavar="FILE", help="from 'poseapp prepare-lsp'")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_publish)
+
     p = subparsers.add_parser("eval", help="COCO AP / MPII PCKh of a network on an annotation file")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"pose network (default {DEFAULT_MODEL})")
     p.add_argument("--weights", default=None, help="checkpoint (default: the shipped one)")
@@ -128,6 +207,7 @@ def register(subparsers) -> None:
     p.add_argument("--det-thr", type=float, default=0.0, help="minimum detection score with --boxes (default 0)")
     p.add_argument("--headboxes", metavar="MAT", help="MPII: official mpii_gt_val.mat for head sizes (needs scipy)")
     p.add_argument("--limit", type=int, default=None, help="evaluate the first N persons only")
+    p.add_argument("--teacher", metavar="TFLITE", help="score the MoveNet teacher instead of a network (COCO files)")
     p.add_argument("--workers", type=int, default=4, help="image-reading threads (default 4)")
     p.add_argument("--threads", type=int, default=0, help="inference threads (default: all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

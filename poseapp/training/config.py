@@ -34,6 +34,7 @@ class SourceConfig:
     det_score_threshold: float = 0.0
     headboxes: str | None = None  # MPII: official mpii_gt_val.mat for PCKh head sizes
     limit: int | None = None  # use the first N persons only (smoke tests, overfitting)
+    repeat: int = 1  # training: list this source's persons N times per epoch (weights a small set up)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class DataConfig:
     sigma: float = 2.0  # Gaussian target sigma in heatmap pixels
     box_scale: float = 1.25  # box -> crop enlargement
     workers: int = 4  # DataLoader worker processes per rank
+    cache_images: bool = False  # decode every training image once, keep it in memory (small sets, few cores)
 
 
 @dataclass
@@ -68,6 +70,7 @@ class LossConfig:
     type: str = "mse"  # mse | ohkm
     topk: int = 8  # OHKM: hardest joints kept per person
     use_target_weight: bool = True
+    foreground_weight: float = 1.0  # >1: Gaussian peaks weigh up to this many background pixels (see losses.py)
 
 
 @dataclass
@@ -97,6 +100,9 @@ class TrainConfig:
     sync_bn: bool = False
     threads: int = 0  # torch CPU threads (0 = torch's default)
     device: str = "auto"  # auto | cpu | cuda
+    ema_decay: float = 0.0  # >0: validate and save an exponential moving average of the weights (ema.py)
+    precise_bn: int = 0  # before each validation/checkpoint: re-estimate BatchNorm statistics over N batches
+    init: str | None = None  # start from these weights (any input size: e.g. a 128x96 run fine-tuned at 256x192)
 
 
 @dataclass

@@ -51,3 +51,29 @@ class MoveNetTeacher:
         xy = out[:, [1, 0]] * INPUT_SIZE
         img_xy = (xy - affine[:, 2]) / s
         return img_xy.astype(np.float32), out[:, 2].astype(np.float32)
+
+
+def teacher_predictions(teacher: MoveNetTeacher, samples, padding: float = 1.25, progress: bool = False):
+    """The teacher's keypoints for annotated persons, as ``evaluation.Predictions``.
+
+    Same protocol as ``predict`` (one crop per ground-truth or detected box), so
+    ``evaluate_predictions`` scores the teacher exactly as it scores our networks;
+    the OKS-NMS area is the square crop's.
+    """
+    from tqdm import tqdm
+
+    from .datasets.topdown import read_image
+    from .evaluation.predict import Predictions
+
+    n = len(samples)
+    kps = np.zeros((n, 17, 2), np.float32)
+    scores = np.zeros((n, 17), np.float32)
+    areas = np.zeros(n, np.float32)
+    image, image_path = None, None
+    for i, s in enumerate(tqdm(samples, desc="teacher", unit="person", leave=False, disable=not progress)):
+        if s.image != image_path:
+            image, image_path = read_image(s.image), s.image
+        kps[i], scores[i] = teacher.predict(image, s.box_xyxy, padding)
+        x1, y1, x2, y2 = s.box_xyxy
+        areas[i] = (max(x2 - x1, y2 - y1) * padding) ** 2
+    return Predictions(kps, scores, areas)

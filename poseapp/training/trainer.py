@@ -30,6 +30,7 @@ from ..nets import create_model
 from .checkpoint import BEST, LAST, load_training_state, save_best, save_training_state
 from .config import Config, SourceConfig
 from .datasets import PoseSource, SourceSpec, TopDownDataset, build_source
+from .ema import WeightEMA
 from .distributed import DistInfo, barrier, broadcast_float, cleanup, init_distributed, mean_over_ranks
 from .evaluation import DeviceRunner, EvalResult, evaluate_source
 from .layouts import get_layout
@@ -100,6 +101,9 @@ class Trainer:
             )
         root = Path(cfg.data.root).expanduser()
         self.train_sources = [build_source(source_spec(s, root)) for s in cfg.data.train]
+        for sc in cfg.data.train:
+            if sc.repeat < 1:
+                raise PoseappError(f"data.train source {sc.ann}: repeat must be at least 1, got {sc.repeat}")
         if not self.train_sources:
             raise PoseappError("the config names no training data (data.train is empty)")
         for src in self.train_sources:
@@ -113,6 +117,10 @@ class Trainer:
 
         torch.manual_seed(cfg.train.seed)
         self.model = create_model(cfg.model, num_joints=self.layout.num_joints)
+        if cfg.train.init and not resume:
+            from ..runtime import load_weights
+
+            load_weights(self.model, Path(cfg.train.init).expanduser(), cfg.model)
         self.hm_hw = self._heatmap_hw()
         self.amp_dtype = amp_dtype(cfg.train.precision, self.dist.device)
         memory = torch.channels_last if cfg.train.channels_last else torch.contiguous_format
@@ -128,9 +136,12 @@ class Trainer:
         if cfg.train.batch_size % world:
             raise PoseappError(f"train.batch_size {cfg.train.batch_size} does not split over {world} processes")
         self.per_rank_batch = cfg.train.batch_size // world
-        samples = [s for src in self.train_sources for s in src.samples]
+        samples = [s for src, sc in zip(self.train_sources, cfg.data.train) for _ in range(sc.repeat) for s in src.samples]
         self.dataset = TopDownDataset(samples, self.layout, self.input_hw, self.hm_hw, cfg.augment,
                                       cfg.data.box_scale, cfg.data.sigma, cfg.train.seed)
+        if cfg.data.cache_images:
+            held = self.dataset.cache_images(progress=self.dist.is_main and cfg.train.progress)
+            self.log.write("cache", f"cached the training images in memory: {held / 2**30:.2f} GiB", bytes=held)
         drop_last = len(self.dataset) >= cfg.train.batch_size
         if self.dist.distributed:
             self.sampler = DistributedSampler(self.dataset, world, self.dist.rank, shuffle=True,
@@ -148,6 +159,7 @@ class Trainer:
         self.optimizer = build_optimizer(self.model.parameters(), cfg.optim)
         self.scheduler = build_scheduler(self.optimizer, cfg.optim, len(self.loader), cfg.train.epochs)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.ema = WeightEMA(self.model, cfg.train.ema_decay) if cfg.train.ema_decay > 0 else None
         self.epoch = 0
         self.global_step = 0
         self.best: float | None = None
@@ -180,6 +192,8 @@ class Trainer:
         self.scheduler.load_state_dict(ckpt["scheduler"])
         if ckpt.get("scaler"):
             self.scaler.load_state_dict(ckpt["scaler"])
+        if self.ema is not None and ckpt.get("ema"):
+            self.ema.load_state_dict(ckpt["ema"])
         self.epoch = int(ckpt["epoch"])
         self.global_step = int(ckpt["global_step"])
         self.best = ckpt.get("best_metric")
@@ -208,6 +222,10 @@ class Trainer:
         try:
             while self.epoch < end:
                 stats = self._train_epoch()
+                if self.ema is not None:
+                    self.ema.materialize(self.model)
+                if cfg.train.precise_bn > 0:
+                    self._precise_bn(self.eval_model, cfg.train.precise_bn)
                 metric = self._validate() if self._should_validate() else None
                 last_metric = metric if metric is not None else last_metric
                 self.epoch += 1
@@ -227,6 +245,42 @@ class Trainer:
             cleanup(self.dist)
         return TrainResult(self.out_dir, self.epoch, self.global_step, self.best, last_metric, self.history,
                            self.dist.is_main)
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """What validation scores and ``best.pt`` holds: the weight average when ``train.ema_decay`` is on."""
+        return self.ema.module if self.ema is not None else self.model
+
+    @torch.no_grad()
+    def _precise_bn(self, model: nn.Module, batches: int) -> None:
+        """Recompute every BatchNorm's running mean / variance with the final weights of the epoch.
+
+        The running averages (momentum 0.1) trail weights that still move fast
+        early in training, so the eval-mode network (what validation and the app
+        run) can be far off the train-mode one; "precise BN" (Wu & Johnson 2021,
+        pycls) replaces them with exact averages over ``batches`` training
+        batches. Each process estimates on its own batches (rank 0's are saved).
+        """
+        bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        if not bns:
+            return
+        momenta = [m.momentum for m in bns]
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average
+        device = self.dist.device
+        memory = torch.channels_last if self.cfg.train.channels_last else torch.contiguous_format
+        was = model.training
+        model.train()
+        for i, batch in enumerate(self.loader):
+            if i >= batches:
+                break
+            images = batch["image"].to(device, non_blocking=True).contiguous(memory_format=memory)
+            with torch.autocast(device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
+                model(images)
+        model.train(was)
+        for m, momentum in zip(bns, momenta):
+            m.momentum = momentum
 
     def _metric_name(self) -> str:
         return "PCKh@0.5" if self.layout.name == "mpii" else "AP"
@@ -266,6 +320,8 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.scheduler.step()
+            if self.ema is not None:
+                self.ema.update(self.model)
             self.global_step += 1
             value = float(loss.detach())
             loss_sum += value
@@ -310,7 +366,7 @@ class Trainer:
         source = source or self.val_source
         if source is None:
             raise PoseappError("no validation data configured (data.val)")
-        runner = DeviceRunner(self.model, self.cfg.model, self.input_hw, self.layout.num_joints,
+        runner = DeviceRunner(self.eval_model, self.cfg.model, self.input_hw, self.layout.num_joints,
                               self.dist.device, channels_last=self.cfg.train.channels_last)
         try:
             return evaluate_source(runner, source, self.cfg.eval, workers=max(1, self.cfg.data.workers),
@@ -331,9 +387,11 @@ class Trainer:
             "history": self.history,
             "config": self.cfg.to_dict(),
         }
+        if self.ema is not None:
+            state["ema"] = self.ema.state_dict()
         save_training_state(self.model, self.out_dir, self.cfg.model, meta, state)
         if improved:
-            save_best(self.model, self.out_dir, self.cfg.model,
+            save_best(self.eval_model, self.out_dir, self.cfg.model,
                       {**meta, "epoch": self.epoch, "metric": metric, "metric_name": self._metric_name()})
             self.log.write("best", f"new best {self._metric_name()} {metric:.4f}: {self.out_dir / BEST}",
                            epoch=self.epoch, metric=metric)

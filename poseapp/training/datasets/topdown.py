@@ -51,6 +51,23 @@ class TopDownDataset(Dataset):
         self.sigma = sigma
         self.seed = seed
         self.epoch = 0
+        self._images: dict[str, np.ndarray] = {}
+
+    def cache_images(self, progress: bool = False) -> int:
+        """Decode every image once and keep it in memory; returns the bytes held.
+
+        For small sets on few cores (the starter recipes: about 1.7 GB for
+        LSP-extended + coco-mini): JPEG decoding is two thirds of a loader
+        worker's time. Worker processes started after this share the decoded
+        images copy-on-write.
+        """
+        from tqdm import tqdm
+
+        paths = sorted({str(s.image) for s in self.samples})
+        for p in tqdm(paths, desc="caching images", unit="image", leave=False, disable=not progress):
+            if p not in self._images:
+                self._images[p] = read_image(p)
+        return sum(im.nbytes for im in self._images.values())
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -65,7 +82,9 @@ class TopDownDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         s = self.samples[index]
-        image = read_image(s.image)
+        image = self._images.get(str(s.image))
+        if image is None:
+            image = read_image(s.image)
         params = random_params(s.box_xyxy, s.joints, s.visible, self.layout, self.input_hw,
                                self.box_scale, self.augment, self._rng(index))
         crop, joints, vis, _ = crop_person(image, s.joints, s.visible, params, self.input_hw, self.layout)

@@ -1,0 +1,67 @@
+"""The checkpoints in models/: intact, loaded by default, and as accurate as the manifest says."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from poseapp.cli import main
+from poseapp.runtime import load_model, read_checkpoint
+from poseapp.runtime.weights import models_dir, read_manifest, sha256_of
+
+MANIFEST = read_manifest()
+SHIPPED = sorted(MANIFEST)
+
+
+def test_manifest_entries_are_complete() -> None:
+    assert SHIPPED, "models/manifest.json lists no checkpoint"
+    for name, e in MANIFEST.items():
+        assert {"file", "sha256", "input_hw", "metrics", "training", "teacher_metrics"} <= set(e), name
+        assert (models_dir() / f"{name}.md").is_file(), f"no model card for {name}"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_checkpoint_is_intact_and_loads_by_default(name: str) -> None:
+    e = MANIFEST[name]
+    path = models_dir() / e["file"]
+    assert sha256_of(path) == e["sha256"], f"{path} differs from the manifest: re-run poseapp publish"
+    ckpt = read_checkpoint(path)
+    assert ckpt["model"] == name and list(ckpt["input_hw"]) == e["input_hw"] and ckpt["num_joints"] == 17
+    assert all(v.dtype == torch.float16 for v in ckpt["state_dict"].values() if v.is_floating_point())
+    loaded = load_model(name)  # no --weights: the shipped file
+    assert loaded.weights == path and tuple(loaded.input_hw) == tuple(e["input_hw"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_recorded_ap_is_what_eval_measures(name: str, shared_data: Path, tmp_path: Path) -> None:
+    root = shared_data / "coco-mini"
+    out = tmp_path / "val.json"
+    assert main(["eval", "--model", name, "--ann", str(root / "annotations/person_keypoints_val2017.json"),
+                 "--images", str(root / "val2017"), "--json", str(out), "-q"]) == 0
+    measured = json.loads(out.read_text())["metrics"]["AP"]
+    assert measured == pytest.approx(MANIFEST[name]["metrics"]["coco_mini_val_ap"], abs=0.003)
+
+
+def test_models_command_shows_the_shipped_ap(capsys) -> None:
+    assert main(["models", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    for name in SHIPPED:
+        assert rows[name]["weights"] is True
+        assert rows[name]["ap"] == MANIFEST[name]["metrics"]["coco_mini_val_ap"]
+
+
+def test_default_model_is_the_best_shipped(tmp_path: Path, monkeypatch) -> None:
+    from poseapp.pipeline import FALLBACK_MODEL, default_model
+
+    monkeypatch.setenv("POSEAPP_MODELS_DIR", str(tmp_path))
+    assert default_model() == FALLBACK_MODEL  # nothing shipped
+    entries = [{"name": "sfm", "file": "sfm.pt", "metrics": {"coco_mini_val_ap": 0.2}},
+               {"name": "lpn50", "file": "lpn50.pt", "metrics": {"coco_mini_val_ap": 0.3}},
+               {"name": "danet72", "file": "missing.pt", "metrics": {"coco_mini_val_ap": 0.9}}]
+    (tmp_path / "manifest.json").write_text(json.dumps({"models": entries}))
+    for f in ("sfm.pt", "lpn50.pt"):
+        (tmp_path / f).write_bytes(b"x")
+    assert default_model() == "lpn50"  # the best one present on disk

@@ -1,0 +1,129 @@
+"""What the starter recipes add to the trainer: repeated sources, init weights,
+precise BatchNorm statistics, the foreground-weighted loss, the recipes themselves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from poseapp.cli import main
+from poseapp.errors import PoseappError
+from poseapp.nets import create_model
+from poseapp.runtime import save_checkpoint
+from poseapp.training.config import load_config
+from poseapp.training.losses import JointsMSELoss
+from poseapp.training.trainer import Trainer
+
+STARTER = Path(__file__).resolve().parents[2] / "training" / "configs" / "starter"
+STARTER_MODELS = ("sfm", "danet72", "lpn50", "litehrnet18-cbam")
+
+
+def small_config(tmp_path: Path, shared_data: Path, **train) -> Path:
+    cfg = {
+        "model": "sfm",
+        "data": {"root": str(shared_data / "coco-mini"), "layout": "coco", "input_hw": [128, 96], "workers": 0,
+                 "train": [{"type": "coco", "ann": "annotations/person_keypoints_train2017.json",
+                            "images": "train2017", "limit": 8, **train.pop("source", {})}]},
+        "augment": {"enabled": False},
+        "train": {"epochs": 1, "batch_size": 8, "out_dir": str(tmp_path / "run"), "progress": False,
+                  "val_every": 0, **train},
+    }
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return path
+
+
+def test_repeat_lists_a_source_n_times(shared_data: Path, tmp_path: Path) -> None:
+    t = Trainer(load_config(small_config(tmp_path, shared_data, source={"repeat": 3})))
+    assert len(t.dataset) == 24
+    with pytest.raises(PoseappError, match="repeat must be at least 1"):
+        Trainer(load_config(small_config(tmp_path, shared_data, source={"repeat": 0})))
+
+
+def test_init_starts_from_given_weights(shared_data: Path, tmp_path: Path, capsys) -> None:
+    torch.manual_seed(123)
+    src = create_model("sfm")
+    init = save_checkpoint(src, tmp_path / "init.pt", "sfm", half=True, num_joints=17, input_hw=[256, 192])
+    t = Trainer(load_config(small_config(tmp_path, shared_data, init=str(init))))
+    for (name, a), b in zip(t.model.state_dict().items(), src.state_dict().values()):
+        assert torch.allclose(a.float(), b.float().half().float()), name
+    wrong = save_checkpoint(create_model("lpn50"), tmp_path / "lpn.pt", "lpn50")
+    assert main(["train", "--config", str(small_config(tmp_path, shared_data, init=str(wrong)))]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "lpn50" in err and "Traceback" not in err
+
+
+def test_precise_bn_makes_eval_mode_match_train_mode(shared_data: Path, tmp_path: Path) -> None:
+    """Stale running statistics are replaced by exact ones: eval output == batch-statistics output."""
+    t = Trainer(load_config(small_config(tmp_path, shared_data)))
+    batch = next(iter(t.loader))["image"].contiguous(memory_format=torch.channels_last)
+    for m in t.model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_var.mul_(50.0).add_(3.0)
+            m.running_mean.add_(1.0)
+    with torch.no_grad():
+        t.model.train()
+        reference = t.model(batch)
+        t.model.eval()
+        stale = t.model(batch)
+        t._precise_bn(t.model, 1)  # the one batch of 8 (no augmentation): the same images
+        t.model.eval()
+        fixed = t.model(batch)
+    err_stale = (stale - reference).abs().max().item()
+    err_fixed = (fixed - reference).abs().max().item()
+    assert err_fixed < 0.02 * reference.abs().max().item() and err_fixed < 0.05 * err_stale
+    assert all(m.momentum == 0.1 for m in t.model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+
+
+def test_ema_of_the_weights(shared_data: Path, tmp_path: Path) -> None:
+    from poseapp.training.ema import WeightEMA
+
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 1), torch.nn.BatchNorm2d(2))
+    ema = WeightEMA(model, decay=0.5)
+    w0 = model[0].weight.detach().clone()
+    expected = w0.clone()
+    for n in range(4):
+        with torch.no_grad():
+            model[0].weight.add_(1.0)
+        d = min(0.5, (1 + n) / (10 + n))
+        expected = d * expected + (1 - d) * model[0].weight.detach()
+        ema.update(model)
+    assert torch.allclose(ema.materialize(model)[0].weight, expected)
+    # in a run: validation and best.pt use the average, last.pt keeps the raw weights and the average's state
+    cfg = small_config(tmp_path, shared_data, epochs=2, ema_decay=0.9, precise_bn=1, val_every=1)
+    val = ["data.val={type: coco, ann: annotations/person_keypoints_train2017.json, images: train2017, limit: 4}"]
+    t = Trainer(load_config(cfg, val))
+    t.fit()
+    last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
+    assert last["ema"]["updates"] == 2 and set(last["ema"]["shadow"]) == {k for k, _ in t.model.named_parameters()}
+    k = next(iter(last["ema"]["shadow"]))
+    assert not torch.allclose(last["ema"]["shadow"][k], last["state_dict"][k].float())
+    if best["epoch"] == 2:
+        assert torch.allclose(best["state_dict"][k].float(), last["ema"]["shadow"][k])
+    t2 = Trainer(load_config(cfg, ["train.epochs=3"]), resume=True)
+    assert t2.ema.updates == 2 and torch.equal(t2.ema.shadow[k], last["ema"]["shadow"][k])
+
+
+def test_foreground_weight() -> None:
+    target = torch.zeros(1, 1, 8, 8)
+    target[0, 0, 4, 4] = 1.0
+    weight = torch.ones(1, 1, 1)
+    peak_miss, background_miss = target * 0.0, target.clone()
+    background_miss[0, 0, 0, 0] = 1.0
+    plain, weighted = JointsMSELoss(), JointsMSELoss(foreground_weight=10.0)
+    assert torch.isclose(plain(peak_miss, target, weight), plain(background_miss, target, weight))
+    assert torch.isclose(weighted(peak_miss, target, weight), 10 * weighted(background_miss, target, weight))
+    assert torch.isclose(JointsMSELoss(foreground_weight=1.0)(peak_miss, target, weight), plain(peak_miss, target, weight))
+
+
+@pytest.mark.parametrize("model", STARTER_MODELS)
+def test_starter_recipes(model: str) -> None:
+    cfg = load_config(STARTER / f"{model}_starter.yaml")
+    assert cfg.model == model and cfg.data.layout == "coco" and cfg.train.precise_bn > 0
+    anns = [s.ann for s in cfg.data.train]
+    assert any("lsp_train.json" in a for a in anns) and any("person_keypoints_train2017" in a for a in anns)
+    # the validation sets stay out of training
+    assert not any("val2017" in a or "lsp_val" in a for a in anns) and "val2017" in cfg.data.val.ann
