@@ -62,3 +62,31 @@ def test_build_lsp_coco_subset(shared_data, teacher, tmp_path) -> None:
     from pycocotools.coco import COCO
 
     COCO(str(val))  # loads as a COCO keypoint file
+
+
+def test_eval_teacher_on_coco_mini_val(shared_data, tmp_path, capsys) -> None:
+    """The teacher scored with the networks' boxes and COCOeval (its MANIFEST figure: mean OKS 0.56)."""
+    from poseapp.cli import main
+
+    root = shared_data / "coco-mini"
+    out = tmp_path / "teacher.json"
+    assert main(["eval", "--teacher", str(shared_data / "teachers" / "movenet_singlepose_lightning_int8.tflite"),
+                 "--ann", str(root / "annotations/person_keypoints_val2017.json"), "--images", str(root / "val2017"),
+                 "--json", str(out), "-q"]) == 0
+    m = json.loads(out.read_text())["metrics"]
+    assert 0.25 < m["AP"] < 0.40 and m["AP50"] > m["AP"]
+    assert "teacher movenet" in capsys.readouterr().out
+
+
+def test_prepare_lsp_command(shared_data, tmp_path, capsys) -> None:
+    from poseapp.cli import main
+
+    assert main(["prepare-lsp", "--lsp", str(tmp_path / "nope"), "--out", str(tmp_path / "o"), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "joints.mat" in err
+    assert main(["prepare-lsp", "--lsp", str(shared_data / "lsp-extended"), "--out", str(tmp_path / "o"),
+                 "--teacher", "", "-q"]) == 0  # without the teacher: no face joints, about 10 s
+    train = json.loads((tmp_path / "o" / "lsp_train.json").read_text())
+    val = json.loads((tmp_path / "o" / "lsp_val.json").read_text())
+    assert len(train["annotations"]) + len(val["annotations"]) > 5900 and len(val["images"]) <= 500
+    assert not any(a["pseudo"] for a in train["annotations"])
