@@ -6,7 +6,7 @@ import sys
 import numpy as np
 
 from poseapp.cli import main
-from poseapp.runtime import OnnxRunner, read_metadata
+from poseapp.runtime import OnnxRunner, load_model, read_metadata
 
 
 def test_help_lists_subcommands() -> None:
@@ -39,7 +39,9 @@ def test_export_writes_dynamic_batch_with_metadata(tmp_path, capsys) -> None:
     assert main(["export", "--model", "sfm", "--out", str(out)]) == 0
     assert "wrote" in capsys.readouterr().out
     meta = read_metadata(out)
-    assert meta["model"] == "sfm" and meta["input_h"] == "256" and meta["input_w"] == "192" and meta["num_keypoints"] == "17"
+    h, w = load_model("sfm").input_hw  # the shipped checkpoint's input size (the paper's 256x192 when untrained)
+    assert meta["model"] == "sfm" and (meta["input_h"], meta["input_w"]) == (str(h), str(w))
+    assert meta["num_keypoints"] == "17"
     r = OnnxRunner(out)
-    assert r(np.zeros((3, 3, 256, 192), np.float32)).shape == (3, 17, 64, 48)
+    assert r(np.zeros((3, 3, h, w), np.float32)).shape == (3, 17, h // 4, w // 4)
     assert [p.name for p in tmp_path.iterdir()] == ["sfm.onnx"]

@@ -122,8 +122,16 @@ def test_foreground_weight() -> None:
 @pytest.mark.parametrize("model", STARTER_MODELS)
 def test_starter_recipes(model: str) -> None:
     cfg = load_config(STARTER / f"{model}_starter.yaml")
-    assert cfg.model == model and cfg.data.layout == "coco" and cfg.train.precise_bn > 0
-    anns = [s.ann for s in cfg.data.train]
-    assert any("lsp_train.json" in a for a in anns) and any("person_keypoints_train2017" in a for a in anns)
-    # the validation sets stay out of training
-    assert not any("val2017" in a or "lsp_val" in a for a in anns) and "val2017" in cfg.data.val.ann
+    stages = [cfg]
+    if cfg.train.init:  # stage 1 starts from stage 0's best weights (a cheaper, smaller input)
+        s0 = load_config(STARTER / f"{model}_starter_s0.yaml")
+        assert Path(cfg.train.init) == Path(s0.train.out_dir) / "best.pt"
+        assert s0.data.input_hw[0] * s0.data.input_hw[1] < cfg.data.input_hw[0] * cfg.data.input_hw[1]
+        stages.insert(0, s0)
+    for c in stages:
+        assert c.model == model and c.data.layout == "coco" and c.train.precise_bn > 0
+        anns = [s.ann for s in c.data.train]
+        assert any("lsp_train.json" in a for a in anns) and any("person_keypoints_train2017" in a for a in anns)
+        # the validation sets stay out of training
+        assert not any("val2017" in a or "lsp_val" in a for a in anns) and "val2017" in c.data.val.ann
+    assert len({c.train.out_dir for c in stages}) == len(stages)
