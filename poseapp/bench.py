@@ -140,7 +140,7 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
                 r = PoseBench(model, backend, b, round(gmacs, 4), round(med, 2), round(min(pps), 2), round(max(pps), 2),
                               round(ms, 2), persons, round(med * gmacs, 2), round(med * gmacs / peak, 4), round(peak / gmacs, 1), hw)
                 results.append(r)
-                log(f"{model:<18}{backend:<7}{hw[0]}x{hw[1]:<4}batch {b:<3} {med:8.1f} PPS [{min(pps):.1f}-{max(pps):.1f}] "
+                log(f"{model:<18}{backend:<10}{hw[0]}x{hw[1]:<4}batch {b:<3} {med:8.1f} PPS [{min(pps):.1f}-{max(pps):.1f}] "
                     f"{ms:8.1f} ms/batch  {r.peak_fraction:6.1%} of peak")
     videos: list[VideoBench] = []
     if video:
@@ -173,11 +173,11 @@ def _ort_version() -> str:
 
 def print_table(report: dict) -> None:
     print(f"\npeak {report['peak_gmacs_per_s']:.1f} GMAC/s (fp32 matmul); PPS = persons per second of the pose network")
-    head = f"{'model':<18}{'backend':<8}{'input':>8}{'batch':>6}{'GMACs':>7}{'PPS':>8}{'min':>8}{'max':>8}{'ms/batch':>9}{'GMAC/s':>8}{'peak':>7}{'roofline':>9}"
+    head = f"{'model':<18}{'backend':<10}{'input':>8}{'batch':>6}{'GMACs':>7}{'PPS':>8}{'min':>8}{'max':>8}{'ms/batch':>9}{'GMAC/s':>8}{'peak':>7}{'roofline':>9}"
     print(head)
     print("-" * len(head))
     for r in report["pose"]:
-        print(f"{r['model']:<18}{r['backend']:<8}{'x'.join(map(str, r['input_hw'])):>8}{r['batch']:>6}{r['gmacs']:>7.3f}{r['pps_median']:>8.1f}{r['pps_min']:>8.1f}"
+        print(f"{r['model']:<18}{r['backend']:<10}{'x'.join(map(str, r['input_hw'])):>8}{r['batch']:>6}{r['gmacs']:>7.3f}{r['pps_median']:>8.1f}{r['pps_min']:>8.1f}"
               f"{r['pps_max']:>8.1f}{r['ms_per_batch']:>9.1f}{r['gmacs_per_s']:>8.1f}{r['peak_fraction']:>7.1%}{r['roofline_pps']:>9.0f}")
     for v in report["video"]:
         stages = " ".join(f"{k}={ms:.1f}" for k, ms in v["stage_ms"].items())
@@ -227,7 +227,8 @@ def plot_report(report: dict, out: str | os.PathLike) -> Path:
     return out
 
 
-def _input_hw(text: str) -> tuple[int, int] | None:
+def input_hw_arg(text: str) -> tuple[int, int] | None:
+    """``--input HxW`` (or 'native': None), checked."""
     if text == "native":
         return None
     try:
@@ -269,7 +270,7 @@ def cmd_bench(args) -> int:
         raise PoseappError(f"video {args.video} not found: pass an existing file with --video")
     report = run_bench(models, backends, batches, persons, repeats, threads, args.video, args.detector,
                        args.frames or (10 if args.quick else None), quick=args.quick, log=lambda s: print(s, flush=True),
-                       input_hw=_input_hw(args.input))
+                       input_hw=input_hw_arg(args.input))
     print_table(report)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -19,11 +19,13 @@ EXTRA_COMMANDS: list[str] = ["poseapp.bench", "poseapp.gui.command", "poseapp.tr
 
 def _add_model_args(p: argparse.ArgumentParser, backend: bool = True) -> None:
     from .pipeline import DEFAULT_BACKEND, DEFAULT_MODEL
+    from .runtime import BACKENDS
 
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"pose network (default {DEFAULT_MODEL}; see 'poseapp models')")
     p.add_argument("--weights", default=None, help="checkpoint file (default: the shipped one in models/)")
     if backend:
-        p.add_argument("--backend", default=DEFAULT_BACKEND, choices=["torch", "onnx"], help=f"runtime (default {DEFAULT_BACKEND})")
+        p.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS,
+                       help=f"runtime (default {DEFAULT_BACKEND}; onnx-int8 needs an int8 file: shipped or 'poseapp quantize')")
 
 
 # ---------------------------------------------------------------- models
@@ -81,6 +83,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- quantize
+def cmd_quantize(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .bench import input_hw_arg
+    from .runtime import load_model
+    from .runtime.quantize import quantize_model
+
+    for flag, path in (("--ann", args.ann), ("--images", args.images)):
+        if not Path(path).exists():
+            raise PoseappError(f"{flag} {path} not found: pass a COCO keypoint file and its image folder to calibrate on")
+    loaded = load_model(args.model, args.weights)
+    hw = input_hw_arg(args.input) if args.input else None
+    if hw:
+        loaded = dataclasses.replace(loaded, input_hw=hw)
+    if args.crops < 8:
+        raise PoseappError("--crops must be 8 or more")
+    out = quantize_model(loaded, Path(args.ann), Path(args.images), Path(args.out) if args.out else None, args.crops)
+    h, w = loaded.input_hw
+    use = "; --backend onnx-int8 now runs it" if not args.out else ""
+    print(f"wrote {out} ({args.model} int8, {h}x{w}, weights {loaded.weights_id}){use}")
+    return 0
+
+
 # ---------------------------------------------------------------- annotate
 def cmd_annotate(args: argparse.Namespace) -> int:
     from .annotate import AnnotateOptions, annotate_input
@@ -124,6 +150,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p, backend=False)
     p.add_argument("--out", required=True, help="output .onnx file")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("quantize", help="int8 ONNX model calibrated on real person crops (for --backend onnx-int8)")
+    _add_model_args(p, backend=False)
+    p.add_argument("--ann", required=True, help="COCO keypoint annotation file whose person boxes are the calibration crops")
+    p.add_argument("--images", required=True, help="its image folder")
+    p.add_argument("--input", default=None, metavar="HxW", help="crop size (default: the checkpoint's)")
+    p.add_argument("--crops", type=int, default=128, help="calibration crops (default 128)")
+    p.add_argument("--out", default=None, help="output .onnx (default: the cache that --backend onnx-int8 reads)")
+    p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("annotate", help="annotate videos, images or image folders: skeleton video + keypoints JSON/CSV")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, image files or folders of images")

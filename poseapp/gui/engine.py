@@ -23,7 +23,7 @@ from ..runtime.runners import cache_dir
 from .compare import Agreement, AgreementStats, SharedDetector, agreement, draw_agreement
 from .figures import PaneFigures, StageWindow
 
-BACKEND_NAMES = {"torch": "PyTorch", "onnx": "ONNX Runtime"}
+BACKEND_NAMES = {"torch": "PyTorch", "onnx": "ONNX Runtime", "onnx-int8": "ONNX Runtime int8"}
 
 # load_model seeds torch's global RNG for untrained nets and ONNX export writes a
 # fixed temporary name: loading two runners at once must not interleave.

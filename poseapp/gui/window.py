@@ -448,9 +448,9 @@ class MainWindow(QMainWindow):
         self.worker.set_model(*self.settings_panel.model_selection())
 
     def toggle_backend(self) -> None:
-        c = self.settings_panel.backend
-        c.setCurrentIndex((c.currentIndex() + 1) % c.count())
-        self.worker.set_model(*self.settings_panel.model_selection())
+        """B: PyTorch <-> ONNX Runtime (int8 goes back to PyTorch; it is chosen in the Backend list)."""
+        model, backend = self.settings_panel.model_selection()
+        self.set_model(model, "onnx" if backend == "torch" else "torch")
 
     def set_model(self, model: str, backend: str) -> None:
         """Select and switch to ``model`` on ``backend`` (takes effect on the next frame)."""

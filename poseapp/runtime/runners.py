@@ -19,7 +19,7 @@ from ..errors import PoseappError
 from .export import export_onnx, read_metadata
 from .model import LoadedModel, load_model
 
-BACKENDS = ("torch", "onnx")
+BACKENDS = ("torch", "onnx", "onnx-int8")  # onnx-int8: static int8 (runtime/quantize.py)
 
 
 def cache_dir() -> Path:
@@ -77,9 +77,8 @@ def _session(path: Path, threads: int):
 
 
 class OnnxRunner:
-    backend = "onnx"
-
-    def __init__(self, onnx_path: str | os.PathLike, threads: int = 0) -> None:
+    def __init__(self, onnx_path: str | os.PathLike, threads: int = 0, backend: str = "onnx") -> None:
+        self.backend = backend
         self.path = Path(onnx_path)
         meta = read_metadata(self.path)
         self.name = meta.get("model", self.path.stem)
@@ -104,7 +103,7 @@ def onnx_path_for(loaded: LoadedModel) -> Path:
 
 def create_runner(model: str, backend: str = "torch", weights: str | Path | None = None, threads: int = 0,
                   input_hw: tuple[int, int] | None = None):
-    """A runner for the registered network ``model`` on ``backend`` ('torch' or 'onnx').
+    """A runner for the registered network ``model`` on ``backend`` ('torch', 'onnx' or 'onnx-int8').
 
     ``input_hw`` runs the network at another crop size than its checkpoint's
     (the networks are fully convolutional), e.g. the papers' 256x192 in ``bench``.
@@ -118,4 +117,8 @@ def create_runner(model: str, backend: str = "torch", weights: str | Path | None
         if threads > 0:
             torch.set_num_threads(threads)
         return TorchRunner(loaded)
+    if backend == "onnx-int8":
+        from .quantize import int8_path_for
+
+        return OnnxRunner(int8_path_for(loaded), threads=threads, backend=backend)
     return OnnxRunner(onnx_path_for(loaded), threads=threads)

@@ -10,7 +10,10 @@ the last training run (the runs are the stages that led to it, in order),
    argmax + quarter-offset, DARK and Beta-Soft-Argmax decoders) and AP on LSPet
    5501-6000 (OKS over its 12 limb joints, area = the padded joint box);
    the MoveNet teacher is scored on the same boxes when its extra is installed;
-3. writes the entry (file, sha256, input size, figures, training summary) into
+3. writes ``models/<name>.int8.onnx``, the int8 ONNX model for
+   ``--backend onnx-int8``, calibrated on 128 person crops of coco-mini
+   train2017, and measures its AP on coco-mini val2017 (flip, argmax);
+4. writes the entry (file, sha256, input size, figures, training summary) into
    ``models/manifest.json`` and the card ``models/<name>.md``.
 
 Nothing here is hard-coded: the figures in the manifest are what this run
@@ -33,6 +36,7 @@ from ..runtime.weights import models_dir, sha256_of
 from .checkpoint import BEST
 
 COCO_VAL = ("coco-mini/annotations/person_keypoints_val2017.json", "coco-mini/val2017")
+COCO_TRAIN = ("coco-mini/annotations/person_keypoints_train2017.json", "coco-mini/train2017")  # int8 calibration
 LSP_IMAGES = "lsp-extended/images"
 TEACHER = "teachers/movenet_singlepose_lightning_int8.tflite"
 DECODERS = ("argmax", "dark", "beta")
@@ -80,6 +84,25 @@ def measure(model: str, weights: Path, sets: list[EvalSet], progress: bool = Fal
                 for k in ("AP50", "AP75", "APm", "APl", "AR"):
                     out[f"{s.key}_{k.lower()}"] = round(float(res.metrics[k]), 4)
     return out
+
+
+def make_int8(model: str, weights: Path, out_dir: Path, shared_data: Path, sets: list[EvalSet]) -> dict:
+    """``<out_dir>/<model>.int8.onnx`` from the shipped ``weights`` and its manifest record (with its AP)."""
+    from ..runtime import OnnxRunner, load_model
+    from ..runtime.quantize import int8_entry, quantize_model
+    from .config import EvalConfig
+    from .datasets import SourceSpec, build_source
+    from .evaluation import evaluate_source
+
+    ann, images = shared_data / COCO_TRAIN[0], shared_data / COCO_TRAIN[1]
+    if not ann.is_file():
+        raise PoseappError(f"int8 calibration data {ann} not found: pass --shared-data DIR")
+    path = quantize_model(load_model(model, weights), ann, images, out_dir / f"{model}.int8.onnx")
+    entry = int8_entry(path, weights)
+    source = build_source(SourceSpec("coco", sets[0].ann, sets[0].images))
+    res = evaluate_source(OnnxRunner(path, backend="onnx-int8"), source, EvalConfig(), workers=2)
+    entry["metrics"] = {f"{sets[0].key}_ap": round(float(res.metrics["AP"]), 4)}
+    return entry
 
 
 def measure_teacher(shared_data: Path, sets: list[EvalSet]) -> dict:
@@ -180,6 +203,7 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
         raise
     teacher = measure_teacher(shared_data, sets)
     os.replace(tmp_target, target)
+    int8 = make_int8(model, target, out_dir, shared_data, sets)
 
     entry = {
         "name": model,
@@ -194,6 +218,7 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
         "starter": True,
         "metrics": metrics,
         "teacher_metrics": teacher,
+        "int8": int8,
         "training": summary,
         "date": _dt.date.today().isoformat(),
     }
@@ -280,6 +305,10 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
         f"{_fmt(m.get('coco_mini_val_ap_dark'))} | {_fmt(m.get('coco_mini_val_ap_beta'))} | "
         f"{_fmt(m.get('coco_mini_val_ap50'))} | {_fmt(m.get('coco_mini_val_ap75'))} | {_fmt(t.get('coco_mini_val_ap'))} |",
     ]
+    q = e.get("int8")
+    if q:
+        lines.append(f"| the same, int8 ONNX model (`models/{q['file']}`, `--backend onnx-int8`) | "
+                     f"{_fmt(q['metrics'].get('coco_mini_val_ap'))} | | | | | | |")
     if "lsp_val_ap" in m:
         lines.append(f"| {sets[1].label} | {_fmt(m['lsp_val_ap'])} | | | | {_fmt(m.get('lsp_val_ap50'))} | "
                      f"{_fmt(m.get('lsp_val_ap75'))} | {_fmt(t.get('lsp_val_ap'))} |")
