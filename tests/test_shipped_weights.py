@@ -45,6 +45,28 @@ def test_recorded_ap_is_what_eval_measures(name: str, shared_data: Path, tmp_pat
     assert measured == pytest.approx(MANIFEST[name]["metrics"]["coco_mini_val_ap"], abs=0.003)
 
 
+@pytest.mark.parametrize("name", SHIPPED)
+def test_int8_model_ships_beside_each_checkpoint(name: str, shared_data: Path) -> None:
+    """models/<name>.int8.onnx: made from the shipped checkpoint, used by --backend onnx-int8, AP as recorded."""
+    from poseapp.runtime import create_runner
+    from poseapp.training.config import EvalConfig
+    from poseapp.training.datasets import SourceSpec, build_source
+    from poseapp.training.evaluation import evaluate_source
+
+    e = MANIFEST[name]
+    q = e["int8"]
+    path = models_dir() / q["file"]
+    assert sha256_of(path) == q["sha256"] and q["weights_sha256"] == e["sha256"]
+    runner = create_runner(name, "onnx-int8")
+    assert runner.path.resolve() == path.resolve() and list(runner.input_hw) == e["input_hw"]
+    root = shared_data / "coco-mini"
+    source = build_source(SourceSpec("coco", root / "annotations/person_keypoints_val2017.json", root / "val2017"))
+    ap = evaluate_source(runner, source, EvalConfig(), workers=1).metrics["AP"]
+    assert ap == pytest.approx(q["metrics"]["coco_mini_val_ap"], abs=0.003)
+    # int8 keeps the fp32 accuracy within a few points (coco-mini val has 68 people)
+    assert ap >= e["metrics"]["coco_mini_val_ap"] - 0.03
+
+
 def test_models_command_shows_the_shipped_ap(capsys) -> None:
     assert main(["models", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}

@@ -229,7 +229,8 @@ class Trainer:
                 metric = self._validate() if self._should_validate() else None
                 last_metric = metric if metric is not None else last_metric
                 self.epoch += 1
-                improved = metric is not None and (self.best is None or metric > self.best)
+                # ties go to the later epoch (more training): a flat 0.0 early on must not pin best.pt to epoch 1
+                improved = metric is not None and (self.best is None or metric >= self.best)
                 if improved:
                     self.best = metric
                 record = {"epoch": self.epoch, **stats, "metric": metric, "best": self.best}

@@ -83,6 +83,24 @@ def test_bad_detector_and_model_errors(make_window, wait_packet, short_clip, qtb
     qtbot.waitUntil(lambda: win.settings_panel.model_selection()[0] == MODEL_A, timeout=WAIT_MS)
 
 
+def test_int8_backend_from_the_list(make_window, wait_packet, short_clip, qtbot, tmp_path, monkeypatch) -> None:
+    """The shipped int8 model runs from the Backend list; a model without one is a one-line error."""
+    win = make_window()
+    assert "onnx-int8" in [win.settings_panel.backend.itemData(i) for i in range(win.settings_panel.backend.count())]
+    win.open_source(str(short_clip))
+    wait_packet(win, lambda p: p.seq >= 1)
+    win.set_model(MODEL_A, "onnx-int8")
+    p = wait_packet(win, lambda p: p.panes[0].backend == "onnx-int8")
+    assert p.panes[0].model == MODEL_A and len(p.panes[0].result.persons) > 0
+    monkeypatch.setenv("POSEAPP_MODELS_DIR", str(tmp_path))  # nothing shipped, nothing quantised
+    monkeypatch.setenv("POSEAPP_CACHE", str(tmp_path / "cache"))
+    win.set_model(MODEL_B, "onnx-int8")
+    qtbot.waitUntil(lambda: "poseapp quantize" in win.last_error, timeout=WAIT_MS)
+    seq = win.last_packet.seq
+    wait_packet(win, lambda p: p.seq > seq)  # the int8 lpn50 keeps running
+    assert win.last_packet.panes[0].backend == "onnx-int8"
+
+
 class FlakyCamera:
     """A 'camera' that delivers a few frames of a clip, then is unplugged."""
 

@@ -123,9 +123,9 @@ def test_foreground_weight() -> None:
 def test_starter_recipes(model: str) -> None:
     cfg = load_config(STARTER / f"{model}_starter.yaml")
     stages = [cfg]
-    if cfg.train.init:  # stage 1 starts from stage 0's best weights (a cheaper, smaller input)
+    if cfg.train.init:  # stage 1 starts from stage 0's final weights (a cheaper, smaller input)
         s0 = load_config(STARTER / f"{model}_starter_s0.yaml")
-        assert Path(cfg.train.init) == Path(s0.train.out_dir) / "best.pt"
+        assert Path(cfg.train.init) == Path(s0.train.out_dir) / "last.pt"
         assert s0.data.input_hw[0] * s0.data.input_hw[1] < cfg.data.input_hw[0] * cfg.data.input_hw[1]
         stages.insert(0, s0)
     for c in stages:
@@ -135,3 +135,13 @@ def test_starter_recipes(model: str) -> None:
         # the validation sets stay out of training
         assert not any("val2017" in a or "lsp_val" in a for a in anns) and "val2017" in c.data.val.ann
     assert len({c.train.out_dir for c in stages}) == len(stages)
+
+
+def test_best_checkpoint_ties_go_to_the_later_epoch(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+    """A validation figure stuck at 0.0 (early, small inputs) must not pin best.pt to epoch 1."""
+    monkeypatch.setattr(Trainer, "_validate", lambda self: 0.0)
+    monkeypatch.setattr(Trainer, "_should_validate", lambda self: True)
+    t = Trainer(load_config(small_config(tmp_path, shared_data, epochs=3, val_every=1)))
+    t.fit()
+    best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
+    assert best["epoch"] == 3
