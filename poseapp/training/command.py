@@ -65,7 +65,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
     print(f"wrote {entry['file']} ({entry['bytes'] / 1e6:.1f} MB, {entry['input_hw'][0]}x{entry['input_hw'][1]}), "
           f"manifest entry and card: coco-mini val AP {m['coco_mini_val_ap']:.3f}{teacher}, "
           f"no flip {m['coco_mini_val_ap_noflip']:.3f}, DARK {m['coco_mini_val_ap_dark']:.3f}, "
-          f"beta {m['coco_mini_val_ap_beta']:.3f}" + (f"; LSP val AP {m['lsp_val_ap']:.3f}" if "lsp_val_ap" in m else ""))
+          f"beta {m['coco_mini_val_ap_beta']:.3f}" + (f"; LSP val AP {m['lsp_val_ap']:.3f}" if "lsp_val_ap" in m else "")
+          + f"; int8 {entry['int8']['file']}: AP {entry['int8']['metrics']['coco_mini_val_ap']:.3f}")
     return 0
 
 

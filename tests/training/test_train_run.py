@@ -98,6 +98,11 @@ def check_publish(shared_data: Path, tmp_path: Path, capsys) -> None:
                  str(root / "annotations/person_keypoints_val2017.json"), "--images", str(root / "val2017"),
                  "--json", str(tmp_path / "val.json"), "-q"]) == 0
     assert json.loads((tmp_path / "val.json").read_text())["metrics"]["AP"] == pytest.approx(m["coco_mini_val_ap"], abs=1e-4)
+    # its int8 model ships beside it, made from this very file, with its own measured AP
+    q = entry["int8"]
+    assert (models / q["file"]).is_file() and q["sha256"] == sha256_of(models / q["file"])
+    assert q["weights_sha256"] == entry["sha256"] and 0.0 <= q["metrics"]["coco_mini_val_ap"] <= 1.0
+    assert f"{q['metrics']['coco_mini_val_ap']:.3f}" in card and "onnx-int8" in card
 
 
 # sfm is covered by test_overfit_coco_mini_train above. LPN and Lite-HRNet start from their official
