@@ -148,6 +148,7 @@ def run_summary(runs: list[Path]) -> dict:
             "run": run.name, "recipe": cfg.get("name", ""), "input_hw": cfg["data"]["input_hw"],
             "epochs": len(epochs), "persons_per_epoch": (start or {}).get("persons"),
             "batch_size": cfg["train"]["batch_size"], "lr": cfg["optim"]["lr"], "schedule": cfg["optim"]["schedule"],
+            "sigma": cfg["data"].get("sigma"),
             "train_seconds": round(seconds), "best_val_ap": best,
             "sources": [{"ann": Path(t["ann"]).name, "repeat": t.get("repeat", 1), "limit": t.get("limit")}
                         for t in cfg["data"]["train"]],
@@ -252,6 +253,11 @@ def _coco_repeat(training: dict) -> str:
     return " / ".join(sorted(reps)) or "1"
 
 
+def _sigmas(training: dict) -> str:
+    vals = [f"{st['sigma']:g}" if st.get("sigma") is not None else "2" for st in training["stages"]]
+    return vals[0] if len(set(vals)) == 1 else " / ".join(f"{v} ({st['run']})" for v, st in zip(vals, training["stages"]))
+
+
 def _fmt(v) -> str:
     return "-" if v is None else f"{v:.3f}"
 
@@ -293,7 +299,7 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
                      f"{s['train_seconds'] / 3600:.2f} h | {_fmt(s['best_val_ap'])} |")
     lines += [
         "",
-        f"Adam, MSE heatmap loss with target weights, Gaussian targets (sigma 2 heatmap px), flip / scale / rotation / "
+        f"Adam, MSE heatmap loss with target weights, Gaussian targets (sigma {_sigmas(tr)} heatmap px), flip / scale / rotation / "
         f"half-body augmentation; 2 CPU threads, fp32. Total: {tr['cpu_hours']:.2f} hours of training (wall clock on a "
         "2-core Xeon, validation excluded).",
         "",
