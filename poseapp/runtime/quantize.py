@@ -119,9 +119,16 @@ def quantize_onnx(fp32_path: Path, crops: np.ndarray, out: Path, calibration: st
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".quantize-") as tmp:
         pre = Path(tmp) / "pre.onnx"
         part = Path(tmp) / "int8.onnx"
-        quant_pre_process(str(fp32_path), str(pre))
-        quantize_static(str(pre), str(part), reader_cls(crops, "input"), quant_format=QuantFormat.QDQ,
-                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        try:
+            try:
+                quant_pre_process(str(fp32_path), str(pre))
+            except Exception:  # symbolic shape inference gives up on some graphs (Lite-HRNet): ONNX's own is enough
+                quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+            quantize_static(str(pre), str(part), reader_cls(crops, "input"), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        except Exception as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+            raise PoseappError(f"int8 quantisation of {fp32_path.name} failed ({reason}); use --backend onnx") from None
         proto = onnx.load(str(part))
         del proto.metadata_props[:]
         for k, v in {**meta, "quantization": "int8 static QDQ, per-channel weights",

@@ -86,8 +86,8 @@ def measure(model: str, weights: Path, sets: list[EvalSet], progress: bool = Fal
     return out
 
 
-def make_int8(model: str, weights: Path, out_dir: Path, shared_data: Path, sets: list[EvalSet]) -> dict:
-    """``<out_dir>/<model>.int8.onnx`` from the shipped ``weights`` and its manifest record (with its AP)."""
+def make_int8(model: str, weights: Path, out: Path, shared_data: Path, sets: list[EvalSet]) -> dict:
+    """The int8 ONNX model of ``weights`` at ``out`` and its manifest record (with its AP)."""
     from ..runtime import OnnxRunner, load_model
     from ..runtime.quantize import int8_entry, quantize_model
     from .config import EvalConfig
@@ -97,7 +97,7 @@ def make_int8(model: str, weights: Path, out_dir: Path, shared_data: Path, sets:
     ann, images = shared_data / COCO_TRAIN[0], shared_data / COCO_TRAIN[1]
     if not ann.is_file():
         raise PoseappError(f"int8 calibration data {ann} not found: pass --shared-data DIR")
-    path = quantize_model(load_model(model, weights), ann, images, out_dir / f"{model}.int8.onnx")
+    path = quantize_model(load_model(model, weights), ann, images, out)
     entry = int8_entry(path, weights)
     source = build_source(SourceSpec("coco", sets[0].ann, sets[0].images))
     res = evaluate_source(OnnxRunner(path, backend="onnx-int8"), source, EvalConfig(), workers=2)
@@ -203,8 +203,17 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
         tmp_target.unlink(missing_ok=True)
         raise
     teacher = measure_teacher(shared_data, sets)
-    os.replace(tmp_target, target)
-    int8 = make_int8(model, target, out_dir, shared_data, sets)
+    int8_target = out_dir / f"{model}.int8.onnx"
+    tmp_int8 = out_dir / f".{model}.int8.onnx.new"
+    try:
+        int8 = make_int8(model, tmp_target, tmp_int8, shared_data, sets)
+    except BaseException:
+        tmp_target.unlink(missing_ok=True)
+        tmp_int8.unlink(missing_ok=True)
+        raise
+    int8["file"] = int8_target.name
+    os.replace(tmp_target, target)  # both files land only once everything is measured
+    os.replace(tmp_int8, int8_target)
 
     entry = {
         "name": model,

@@ -145,3 +145,23 @@ def test_best_checkpoint_ties_go_to_the_later_epoch(shared_data: Path, tmp_path:
     t.fit()
     best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
     assert best["epoch"] == 3
+
+
+def test_a_failed_publish_leaves_nothing_behind(shared_data: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    """The checkpoint and its int8 model land together, only after everything is measured."""
+    from poseapp.training import publish as pub
+
+    Trainer(load_config(small_config(tmp_path, shared_data))).fit()
+    monkeypatch.setattr(pub, "measure_teacher", lambda *a: {})
+    monkeypatch.setattr(pub, "measure", lambda *a, **k: {"coco_mini_val_ap": 0.0})
+
+    def broken_int8(*args, **kwargs):
+        raise PoseappError("int8 quantisation of sfm.onnx failed (test); use --backend onnx")
+
+    monkeypatch.setattr(pub, "make_int8", broken_int8)
+    models = tmp_path / "models"
+    assert main(["publish", "--model", "sfm", "--runs", str(tmp_path / "run"), "--weights", str(tmp_path / "run" / "last.pt"),
+                 "--out", str(models), "--shared-data", str(shared_data), "--lsp-val", str(tmp_path / "none.json"), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "int8 quantisation" in err
+    assert sorted(p.name for p in models.iterdir()) == []
