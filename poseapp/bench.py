@@ -193,9 +193,14 @@ def plot_report(report: dict, out: str | os.PathLike) -> Path:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
     rows = report["pose"]
+    # one colour per model, one line style and marker per backend (tab10 runs out at 10 model x backend pairs)
+    models = sorted({r["model"] for r in rows})
+    colour = {m: plt.get_cmap("tab10")(i % 10) for i, m in enumerate(models)}
+    styles = {"torch": ("--", "s"), "onnx": ("-", "o"), "onnx-int8": (":", "^")}
     for key in sorted({(r["model"], r["backend"]) for r in rows}):
         pts = sorted((r["batch"], r["pps_median"]) for r in rows if (r["model"], r["backend"]) == key)
-        ax1.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", linestyle="-" if key[1] == "onnx" else "--",
+        line, mark = styles.get(key[1], ("-.", "D"))
+        ax1.plot([p[0] for p in pts], [p[1] for p in pts], marker=mark, linestyle=line, color=colour[key[0]],
                  label=f"{key[0]} ({key[1]})")
     ax1.set_xlabel("batch (persons per call)")
     ax1.set_ylabel("PPS")
@@ -208,10 +213,10 @@ def plot_report(report: dict, out: str | os.PathLike) -> Path:
         if k not in best or r["pps_median"] > best[k]["pps_median"]:
             best[k] = r
     for (model, backend), r in sorted(best.items()):
-        ax2.scatter(r["gmacs"], r["pps_median"], marker="o" if backend == "onnx" else "s", s=40)
+        ax2.scatter(r["gmacs"], r["pps_median"], marker=styles.get(backend, ("", "D"))[1], s=40, color=colour[model])
         ax2.annotate(f"{model} ({backend})", (r["gmacs"], r["pps_median"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
     g = np.linspace(min(r["gmacs"] for r in rows) * 0.8, max(r["gmacs"] for r in rows) * 1.2, 50)
-    ax2.plot(g, report["peak_gmacs_per_s"] / g, color="grey", linestyle=":", label="roofline (peak / GMACs)")
+    ax2.plot(g, report["peak_gmacs_per_s"] / g, color="grey", linestyle=":", label="roofline (fp32 matmul peak / GMACs)")
     sizes = sorted({"x".join(map(str, r["input_hw"])) for r in rows})
     ax2.set_xlabel(f"GMACs per person ({', '.join(sizes)})")
     ax2.set_ylabel("best PPS")
