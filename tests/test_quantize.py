@@ -70,3 +70,21 @@ def test_calibration_crops_are_the_apps_crops(coco_train) -> None:
     crops = calibration_crops(ann, images, (64, 48), 20)
     assert crops.shape == (20, 3, 64, 48) and crops.dtype == np.float32
     assert 0.3 < crops.std() < 3.0  # ImageNet-normalised pixels, not zeros
+
+
+def test_quantize_leaves_nothing_in_the_working_folder(tmp_path, monkeypatch) -> None:
+    """ONNX Runtime's symbolic shape inference dumps ``sym_shape_infer_temp.onnx`` and a ``<uuid>.data``
+    file into the current folder when it gives up (it does on Lite-HRNet): quantising must not run it."""
+    from poseapp.runtime import export_onnx, load_model
+    from poseapp.runtime.quantize import quantize_onnx
+
+    loaded = load_model("litehrnet18-cbam", weights=None)
+    fp32 = export_onnx(loaded, tmp_path / "models" / "m.onnx")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    h, w = loaded.input_hw
+    crops = np.random.default_rng(0).random((8, 3, h, w), dtype=np.float32)
+    out = quantize_onnx(fp32, crops, tmp_path / "models" / "m.int8.onnx")
+    assert out.is_file() and list(work.iterdir()) == []
+    assert sorted(p.name for p in out.parent.iterdir()) == ["m.int8.onnx", "m.onnx"]  # no temporary left

@@ -120,10 +120,9 @@ def quantize_onnx(fp32_path: Path, crops: np.ndarray, out: Path, calibration: st
         pre = Path(tmp) / "pre.onnx"
         part = Path(tmp) / "int8.onnx"
         try:
-            try:
-                quant_pre_process(str(fp32_path), str(pre))
-            except Exception:  # symbolic shape inference gives up on some graphs (Lite-HRNet): ONNX's own is enough
-                quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
+            # ONNX's own shape inference is enough for these conv nets; ORT's symbolic one gives up on
+            # Lite-HRNet and then dumps sym_shape_infer_temp.onnx and a <uuid>.data file into the working folder
+            quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
             quantize_static(str(pre), str(part), reader_cls(crops, "input"), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         except Exception as exc:
