@@ -125,14 +125,25 @@ def measure_teacher(shared_data: Path, sets: list[EvalSet]) -> dict:
     return out
 
 
-def run_summary(runs: list[Path]) -> dict:
-    """Epochs, samples and CPU time of the training stages, from their logs."""
+def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
+    """Epochs, samples and CPU time of the training stages, from their logs.
+
+    A stage whose folder is gone (an earlier machine's run that was published
+    then) is taken from ``recorded``, the stages of the model's current
+    manifest entry, when one of them has the folder's name: a later stage can
+    start from the shipped weights and keep the history honest."""
     stages = []
+    earlier = {s.get("run"): s for s in recorded or []}
     for run in runs:
         log = run / "log.jsonl"
         cfg_file = run / "config.yaml"
         if not log.is_file() or not cfg_file.is_file():
-            raise PoseappError(f"{run} is not a training run folder (no log.jsonl / config.yaml)")
+            if not run.exists() and run.name in earlier and run != runs[-1]:
+                stages.append(dict(earlier[run.name]))
+                continue
+            raise PoseappError(f"{run} is not a training run folder (no log.jsonl / config.yaml)"
+                               + (": a stage published earlier can stand in only by its folder name, "
+                                  "and only before the last stage" if run.name in earlier else ""))
         cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
         epochs = {}
         start = None
@@ -187,9 +198,10 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
         raise PoseappError(f"{weights} predicts {ckpt.get('num_joints')} joints; the app ships COCO-17 networks")
     input_hw = [int(v) for v in ckpt.get("input_hw") or spec.input_hw]
     sets = eval_sets(shared_data, lsp_val if lsp_val and lsp_val.is_file() else None)
-    summary = run_summary(runs)
-
     out_dir = out_dir or models_dir()
+    previous = next((m for m in read_manifest_file(out_dir / "manifest.json")["models"] if m.get("name") == model), {})
+    summary = run_summary(runs, previous.get("training", {}).get("stages"))
+
     out_dir.mkdir(parents=True, exist_ok=True)
     net = create_model(model)
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})

@@ -119,15 +119,21 @@ def test_foreground_weight() -> None:
     assert torch.isclose(JointsMSELoss(foreground_weight=1.0)(peak_miss, target, weight), plain(peak_miss, target, weight))
 
 
+def recipe_chain(model: str) -> list:
+    """The starter stages of ``model`` in training order: ``_s0`` (if any), the main recipe, ``_s2``..."""
+    later = sorted(STARTER.glob(f"{model}_starter_s[2-9].yaml"))
+    first = [STARTER / f"{model}_starter_s0.yaml"] if (STARTER / f"{model}_starter_s0.yaml").is_file() else []
+    return [load_config(p) for p in first + [STARTER / f"{model}_starter.yaml"] + later]
+
+
 @pytest.mark.parametrize("model", STARTER_MODELS)
 def test_starter_recipes(model: str) -> None:
-    cfg = load_config(STARTER / f"{model}_starter.yaml")
-    stages = [cfg]
-    if cfg.train.init:  # stage 1 starts from stage 0's final weights (a cheaper, smaller input)
-        s0 = load_config(STARTER / f"{model}_starter_s0.yaml")
-        assert Path(cfg.train.init) == Path(s0.train.out_dir) / "last.pt"
-        assert s0.data.input_hw[0] * s0.data.input_hw[1] < cfg.data.input_hw[0] * cfg.data.input_hw[1]
-        stages.insert(0, s0)
+    stages = recipe_chain(model)
+    for prev, cfg in zip(stages, stages[1:]):  # each stage starts from the weights of the one before
+        assert cfg.train.init and Path(cfg.train.init).parent == Path(prev.train.out_dir)
+        assert Path(cfg.train.init).name in ("last.pt", "best.pt")
+    if (STARTER / f"{model}_starter_s0.yaml").is_file():  # stage 0: the first features on a cheaper, smaller input
+        assert stages[0].train.init is None and stages[0].data.input_hw[0] * stages[0].data.input_hw[1] < stages[1].data.input_hw[0] * stages[1].data.input_hw[1]
     for c in stages:
         assert c.model == model and c.data.layout == "coco" and c.train.precise_bn > 0
         anns = [s.ann for s in c.data.train]
@@ -135,6 +141,38 @@ def test_starter_recipes(model: str) -> None:
         # the validation sets stay out of training
         assert not any("val2017" in a or "lsp_val" in a for a in anns) and "val2017" in c.data.val.ann
     assert len({c.train.out_dir for c in stages}) == len(stages)
+
+
+def fake_run(folder: Path, epochs: int, seconds: float) -> Path:
+    """A run folder as the trainer leaves it: its config and one log record per epoch."""
+    import json
+
+    folder.mkdir(parents=True)
+    cfg = {"name": folder.name, "data": {"input_hw": [128, 96], "sigma": 2.0,
+                                         "train": [{"ann": "runs/lsp/lsp_train.json"}]},
+           "train": {"batch_size": 32}, "optim": {"lr": 1e-3, "schedule": "linear"}}
+    (folder / "config.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    recs = [{"event": "start", "persons": 100}] + [
+        {"event": "epoch", "epoch": e, "seconds": seconds, "metric": 0.01 * e} for e in range(1, epochs + 1)]
+    (folder / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    return folder
+
+
+def test_publish_takes_stages_published_earlier_from_the_manifest(tmp_path: Path) -> None:
+    """A stage trained on another machine (its folder gone) keeps its recorded history; a missing last stage fails."""
+    from poseapp.training.publish import run_summary
+
+    earlier = {"run": "m_s1", "recipe": "m_starter", "epochs": 19, "train_seconds": 3600, "best_val_ap": 0.04}
+    new = fake_run(tmp_path / "m_s2", epochs=3, seconds=600)
+    summary = run_summary([tmp_path / "m_s1", new], [earlier])
+    assert [s["run"] for s in summary["stages"]] == ["m_s1", "m_s2"]
+    assert summary["stages"][0] == earlier and summary["stages"][1]["epochs"] == 3
+    assert summary["stages"][1]["best_val_ap"] == pytest.approx(0.03)
+    assert summary["cpu_hours"] == pytest.approx((3600 + 1800) / 3600, abs=0.01)
+    with pytest.raises(PoseappError, match="m_s0 is not a training run folder"):
+        run_summary([tmp_path / "m_s0", new], [earlier])  # no record of that name
+    with pytest.raises(PoseappError, match="not a training run folder"):
+        run_summary([new, tmp_path / "m_s1"], [earlier])  # the last stage is the one being published
 
 
 def test_best_checkpoint_ties_go_to_the_later_epoch(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
