@@ -120,6 +120,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"{args.model} ({weights_id}, {runner.backend}, input {runner.input_hw[0]}x{runner.input_hw[1]}, "
           f"flip {'on' if cfg.flip_test else 'off'}) on {ann.name}, boxes {'ground truth' if args.boxes == 'gt' else Path(args.boxes).name}: "
           f"{result.line()}, {seconds:.1f} s")
+    _print_per_joint(args, result)
     if kind == "mpii" and source.extra.get("head_source") == "head_segment":
         print("note: head sizes from the head segment (no --headboxes mpii_gt_val.mat): thresholds are looser than the benchmark's")
     if args.json:
@@ -130,6 +131,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "persons": result.persons, "seconds": round(seconds, 2), "metrics": result.metrics,
         })
     return 0
+
+
+def _print_per_joint(args: argparse.Namespace, result) -> None:
+    if not getattr(args, "per_joint", False):
+        return
+    if "per_joint" not in result.metrics:
+        print("note: --per-joint applies to COCO keypoint files (MPII reports PCKh per joint above)")
+        return
+    from .evaluation.coco_eval import per_joint_table
+
+    print(per_joint_table(result.metrics["per_joint"]))
 
 
 def _write_json(path: str, payload: dict) -> None:
@@ -155,6 +167,7 @@ def _eval_teacher(args: argparse.Namespace, source) -> int:
     print(result.table.rstrip())
     print(f"teacher {Path(args.teacher).name} (square crop, 1.25 padding, no flip): {result.line()}; "
           f"{len(source.samples)} persons in {seconds:.1f} s")
+    _print_per_joint(args, result)
     if args.json:
         _write_json(args.json, {"model": "teacher", "teacher": str(args.teacher), "ann": str(args.ann),
                                 "boxes": args.boxes, "persons": result.persons, "metrics": result.metrics})
@@ -210,6 +223,8 @@ def register(subparsers) -> None:
     p.add_argument("--headboxes", metavar="MAT", help="MPII: official mpii_gt_val.mat for head sizes (needs scipy)")
     p.add_argument("--limit", type=int, default=None, help="evaluate the first N persons only")
     p.add_argument("--teacher", metavar="TFLITE", help="score the MoveNet teacher instead of a network (COCO files)")
+    p.add_argument("--per-joint", action="store_true",
+                   help="COCO: also print each joint's mean OKS, share at OKS>=0.5 and median error")
     p.add_argument("--workers", type=int, default=4, help="image-reading threads (default 4)")
     p.add_argument("--threads", type=int, default=0, help="inference threads (default: all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

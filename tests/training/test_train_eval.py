@@ -53,6 +53,35 @@ def test_ground_truth_gives_ap_1_through_eval(coco_val, tmp_path, capsys, monkey
     print(f"\nGT of coco-mini val as a prediction: AP {figures['metrics']['AP']:.3f} over {figures['persons']} persons")
 
 
+def test_per_joint_oks_shows_where_a_pose_is_off(coco_val, tmp_path, capsys, monkeypatch) -> None:
+    """--per-joint: the annotations score 1 everywhere; moving every left wrist costs that joint alone."""
+    ann, images = coco_val
+    source = build_source(SourceSpec("coco", ann, images))
+    lw = COCO17.names.index("left_wrist")
+
+    def shifted(runner, samples, layout, **kw) -> Predictions:
+        p = _gt_predict(runner, samples, layout)
+        boxes = np.stack([s.box_xyxy for s in samples])
+        p.keypoints[:, lw, 0] += 0.3 * (boxes[:, 2] - boxes[:, 0])  # 30% of the box width to the right
+        return p
+
+    monkeypatch.setattr(evaluate_module, "predict", shifted)
+    out = tmp_path / "pj.json"
+    assert main(["eval", "--model", "sfm", "--ann", str(ann), "--images", str(images), "--per-joint",
+                 "--json", str(out), "-q"]) == 0
+    text = capsys.readouterr().out
+    table = json.loads(out.read_text())["metrics"]["per_joint"]
+    assert set(table) == set(COCO17.names)
+    for name, row in table.items():
+        labelled = sum(1 for s in source.samples if s.visible[COCO17.names.index(name)] > 0)
+        assert row["persons"] == labelled > 0
+        if name == "left_wrist":
+            assert row["oks"] < 0.5 and row["error"] > 0.1 and f"{row['oks']:.3f}" in text
+        else:
+            assert row["oks"] == pytest.approx(1.0) and row["within_0.5"] == 1.0 and row["error"] == pytest.approx(0.0)
+    assert "median error" in text and "right_ankle" in text
+
+
 def test_ground_truth_gives_pckh_100_through_eval(mpii_files, tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setattr(evaluate_module, "predict", _gt_predict)
     ann, images = mpii_files

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..config import EvalConfig
 from ..datasets.base import PoseSource
-from .coco_eval import coco_keypoint_eval, coco_results
+from .coco_eval import coco_keypoint_eval, coco_results, per_joint_oks
 from .pckh import pckh
 from .predict import Predictions, predict
 
@@ -59,7 +59,9 @@ def evaluate_predictions(source: PoseSource, preds: Predictions, cfg: EvalConfig
     results = coco_results(source.samples, preds, sigmas, cfg.rescore_threshold, cfg.oks_nms)
     image_ids = [s.image_id for s in source.samples] if source.extra.get("limited") else None
     stats, text = coco_keypoint_eval(source.extra["coco"], results, image_ids)
-    return EvalResult("coco", "AP", stats["AP"], stats, text, n)
+    metrics = dict(stats)
+    metrics["per_joint"] = per_joint_oks(source.samples, preds, source.extra["coco"], sigmas, source.layout.names)
+    return EvalResult("coco", "AP", stats["AP"], metrics, text, n)
 
 
 def evaluate_source(runner, source: PoseSource, cfg: EvalConfig | None = None, workers: int = 4,
