@@ -1,11 +1,12 @@
-"""Annotated frames of the demo media with the shipped weights: assets/frames/*.png.
+"""Annotated frames of the demo media with the shipped weights: assets/frames/*.jpg.
 
     python assets/make_frames.py [--model NAME] [--shared ../shared/data] [--sheet]
 
 Runs ``poseapp annotate`` (YOLOX-Nano detector from ../shared/data) on bus.jpg,
-zidane.jpg, the street clip and the dancer clip, and saves one PNG per input
-(the middle frame of each video) to look at the skeletons. ``--sheet`` saves
-the four as one 2x2 JPEG instead, ``<model>_sheet.jpg`` (one per network).
+zidane.jpg, the street clip and the dancer clip, and saves one JPEG per input
+(the middle frame of each video, quality 90, small enough to commit) to look
+at the skeletons. ``--sheet`` saves the four as one 2x2 JPEG instead,
+``<model>_sheet.jpg`` (one per network).
 """
 from __future__ import annotations
 
@@ -49,9 +50,9 @@ def run(model: str | None, shared: Path, out: Path) -> list[Path]:
             produced = sorted(p for p in Path(tmp).iterdir() if p.stem.startswith(src.stem) and p.suffix in (".jpg", ".png", ".mp4"))
             if not produced:
                 raise SystemExit(f"annotate wrote nothing for {src.name}")
-            target = out / f"{src.stem}.png"
+            target = out / f"{src.stem}.jpg"
             image = middle_frame(produced[0]) if produced[0].suffix == ".mp4" else cv2.imread(str(produced[0]))
-            cv2.imwrite(str(target), image)
+            cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
             written.append(target)
     return written
 
@@ -78,7 +79,7 @@ if __name__ == "__main__":
     ap.add_argument("--model", default=None, help="pose network (default: the app's default)")
     ap.add_argument("--shared", default=str(HERE.parents[1] / "shared" / "data"), help="the shared data folder")
     ap.add_argument("--out", default=str(HERE / "frames"), help="output folder")
-    ap.add_argument("--sheet", action="store_true", help="one 2x2 JPEG <model>_sheet.jpg instead of four PNGs")
+    ap.add_argument("--sheet", action="store_true", help="one 2x2 JPEG <model>_sheet.jpg instead of four frames")
     a = ap.parse_args()
     if a.sheet:
         from poseapp.pipeline import default_model

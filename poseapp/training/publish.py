@@ -83,6 +83,7 @@ def measure(model: str, weights: Path, sets: list[EvalSet], progress: bool = Fal
             if name == "ap":
                 for k in ("AP50", "AP75", "APm", "APl", "AR"):
                     out[f"{s.key}_{k.lower()}"] = round(float(res.metrics[k]), 4)
+                out[f"{s.key}_per_joint_oks"] = per_joint_record(res.metrics)
     return out
 
 
@@ -122,7 +123,13 @@ def measure_teacher(shared_data: Path, sets: list[EvalSet]) -> dict:
         source = build_source(SourceSpec("coco", s.ann, s.images))
         res = evaluate_predictions(source, teacher_predictions(teacher, source.samples), EvalConfig())
         out[f"{s.key}_ap"] = round(float(res.metrics["AP"]), 4)
+        out[f"{s.key}_per_joint_oks"] = per_joint_record(res.metrics)
     return out
+
+
+def per_joint_record(metrics: dict) -> dict[str, float]:
+    """Joint name -> mean OKS term (``poseapp eval --per-joint``), for the card's where-it-loses table."""
+    return {name: round(r["oks"], 3) for name, r in metrics.get("per_joint", {}).items()}
 
 
 def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
@@ -283,6 +290,26 @@ def _fmt(v) -> str:
     return "-" if v is None else f"{v:.3f}"
 
 
+def per_joint_lines(m: dict, t: dict, sets: list[EvalSet]) -> list[str]:
+    """Where AP is lost: each joint's mean OKS term, ours beside the teacher's (absent for older entries)."""
+    cols = []  # (header, {joint: value})
+    for s in sets:
+        short = s.label.split(" (")[0]
+        if m.get(f"{s.key}_per_joint_oks"):
+            cols.append((f"{short}: ours", m[f"{s.key}_per_joint_oks"]))
+            if t.get(f"{s.key}_per_joint_oks"):
+                cols.append((f"{short}: teacher", t[f"{s.key}_per_joint_oks"]))
+    if not cols:
+        return []
+    joints = list(dict.fromkeys(j for _, c in cols for j in c))
+    lines = ["", "Mean OKS term per joint (1 = on the annotation, over the persons that label the joint; "
+             "`poseapp eval --per-joint`):", "",
+             "| joint | " + " | ".join(h for h, _ in cols) + " |", "|---|" + "---|" * len(cols)]
+    for j in joints:
+        lines.append(f"| {j} | " + " | ".join(f"{c[j]:.2f}" if j in c else "-" for _, c in cols) + " |")
+    return lines
+
+
 def model_card(e: dict, sets: list[EvalSet]) -> str:
     m, t, tr = e["metrics"], e["teacher_metrics"], e["training"]
     spec = get_spec(e["name"])
@@ -339,6 +366,7 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
     if "lsp_val_ap" in m:
         lines.append(f"| {sets[1].label} | {_fmt(m['lsp_val_ap'])} | | | | {_fmt(m.get('lsp_val_ap50'))} | "
                      f"{_fmt(m.get('lsp_val_ap75'))} | {_fmt(t.get('lsp_val_ap'))} |")
+    lines += per_joint_lines(m, t, sets)
     lines += [
         "",
         "COCO keypoint AP (pycocotools COCOeval) with ground-truth person boxes, the box widened to the input's "

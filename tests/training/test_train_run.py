@@ -89,9 +89,12 @@ def check_publish(shared_data: Path, tmp_path: Path, capsys) -> None:
     assert all(v.dtype == torch.float16 for v in ckpt["state_dict"].values() if v.is_floating_point())
     m = entry["metrics"]
     assert {"coco_mini_val_ap", "coco_mini_val_ap_noflip", "coco_mini_val_ap_dark", "coco_mini_val_ap_beta"} <= set(m)
+    per_joint = m["coco_mini_val_per_joint_oks"]  # where the AP is lost, joint by joint
+    assert len(per_joint) == 17 and all(0.0 <= v <= 1.0 for v in per_joint.values())
     assert entry["training"]["stages"][0]["epochs"] == 25 and entry["training"]["cpu_hours"] > 0
     card = (models / "sfm.md").read_text()
     assert "not the paper's" in card and f"{m['coco_mini_val_ap']:.3f}" in card
+    assert f"| left_wrist | {per_joint['left_wrist']:.2f} |" in card
     # the recorded figure is what poseapp eval measures on the shipped file
     root = shared_data / "coco-mini"
     assert main(["eval", "--model", "sfm", "--weights", str(models / "sfm.pt"), "--ann",
