@@ -49,6 +49,10 @@ class EvalSet:
     images: Path
     label: str
 
+    @property
+    def short(self) -> str:  # the label without its parenthesis, for table headers
+        return self.label.split(" (")[0]
+
 
 def eval_sets(shared_data: Path, lsp_val: Path | None) -> list[EvalSet]:
     sets = [EvalSet("coco_mini_val", shared_data / COCO_VAL[0], shared_data / COCO_VAL[1],
@@ -135,10 +139,10 @@ def per_joint_record(metrics: dict) -> dict[str, float]:
 def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
     """Epochs, samples and CPU time of the training stages, from their logs.
 
-    A stage whose log is gone (an earlier machine's run that was published
-    then; its folder may hold only the weights a later stage starts from) is taken from ``recorded``, the stages of the model's current
-    manifest entry, when one of them has the folder's name: a later stage can
-    start from the shipped weights and keep the history honest."""
+    A stage before the last whose log is gone (an earlier machine's run,
+    published then; its folder may hold only the weights the next stage starts
+    from) is taken from ``recorded``, the stages of the model's current
+    manifest entry, by the folder's name."""
     stages = []
     earlier = {s.get("run"): s for s in recorded or []}
     for run in runs:
@@ -148,9 +152,7 @@ def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
             if run.name in earlier and run != runs[-1]:
                 stages.append(dict(earlier[run.name]))
                 continue
-            raise PoseappError(f"{run} is not a training run folder (no log.jsonl / config.yaml)"
-                               + (": a stage published earlier can stand in only by its folder name, "
-                                  "and only before the last stage" if run.name in earlier else ""))
+            raise PoseappError(f"{run} is not a training run folder (no log.jsonl / config.yaml)")
         cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
         epochs = {}
         start = None
@@ -294,11 +296,10 @@ def per_joint_lines(m: dict, t: dict, sets: list[EvalSet]) -> list[str]:
     """Where AP is lost: each joint's mean OKS term, ours beside the teacher's (absent for older entries)."""
     cols = []  # (header, {joint: value})
     for s in sets:
-        short = s.label.split(" (")[0]
         if m.get(f"{s.key}_per_joint_oks"):
-            cols.append((f"{short}: ours", m[f"{s.key}_per_joint_oks"]))
+            cols.append((f"{s.short}: ours", m[f"{s.key}_per_joint_oks"]))
             if t.get(f"{s.key}_per_joint_oks"):
-                cols.append((f"{short}: teacher", t[f"{s.key}_per_joint_oks"]))
+                cols.append((f"{s.short}: teacher", t[f"{s.key}_per_joint_oks"]))
     if not cols:
         return []
     joints = list(dict.fromkeys(j for _, c in cols for j in c))
@@ -318,7 +319,7 @@ def gap_lines(m: dict, t: dict, sets: list[EvalSet]) -> list[str]:
         common = [j for j in ours if j in theirs]
         if common:
             gap = sum(theirs[j] - ours[j] for j in common) / len(common)
-            parts.append(f"{gap:.2f} on {s.label.split(' (')[0]}")
+            parts.append(f"{gap:.2f} on {s.short}")
     if not parts:
         return []
     return [f"- Mean per-joint OKS below the teacher's: {'; '.join(parts)}. A gap much larger on coco-mini than on "
