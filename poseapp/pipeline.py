@@ -24,15 +24,19 @@ DEFAULT_BACKEND = "onnx"
 
 def default_model() -> str:
     """The shipped network with the best measured AP (``models/manifest.json``); danet72 when none is shipped."""
-    from .runtime.weights import default_weights, read_manifest
+    from .runtime.weights import default_weights, read_manifest, shipped_ap
 
     try:
         entries = read_manifest()
     except (OSError, ValueError, KeyError, TypeError):
         return FALLBACK_MODEL
-    shipped = [(e.get("metrics", {}).get("coco_mini_val_ap") or 0.0, name) for name, e in entries.items()
-               if default_weights(name) is not None]
-    return max(shipped)[1] if shipped else FALLBACK_MODEL
+    # entries measured on coco17 val rank above older ones measured only on coco-mini val
+    shipped = []
+    for name, e in entries.items():
+        ap = shipped_ap(e)
+        if default_weights(name) is not None:
+            shipped.append((ap is not None and ap[1] == "coco17 val", ap[0] if ap else 0.0, name))
+    return max(shipped)[2] if shipped else FALLBACK_MODEL
 
 
 DEFAULT_MODEL = default_model()

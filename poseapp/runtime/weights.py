@@ -32,6 +32,19 @@ def read_manifest() -> dict:
         return {entry["name"]: entry for entry in json.load(f)["models"]}
 
 
+# the validation sets a manifest entry may report, the one a figure is quoted from first
+AP_SETS = (("coco17_val", "coco17 val"), ("coco_mini_val", "coco-mini val"))
+
+
+def shipped_ap(entry: dict) -> tuple[float, str] | None:
+    """``(AP, set label)`` of a manifest entry: coco17 val where measured, else coco-mini val (older entries)."""
+    metrics = entry.get("metrics", {})
+    for key, label in AP_SETS:
+        if metrics.get(f"{key}_ap") is not None:
+            return float(metrics[f"{key}_ap"]), label
+    return None
+
+
 def default_weights(name: str) -> Path | None:
     """The shipped checkpoint of model ``name``, if present on disk."""
     entry = read_manifest().get(name)

@@ -9,7 +9,11 @@ Protocol of Xiao et al. (SimpleBaseline, ECCV 2018) and Sun et al. (HRNet, CVPR
   ``sf = (hi - lo) / 2`` (HRNet/mmpose), ``uniform`` sampling ``U(lo, hi)``;
 - rotation: with probability ``rotation_prob``, ``clip(N * deg, -2 deg, 2 deg)``
   (``normal``) or ``U(-deg, deg)`` (``uniform``);
-- flip, p = 0.5: the crop is mirrored (x -> W - 1 - x) and left/right joints swap.
+- flip, p = 0.5: the crop is mirrored (x -> W - 1 - x) and left/right joints swap;
+- truncation (``shift`` > 0, ours, for cut-off people): the crop centre moves by
+  U(-shift, shift) x the crop size on each axis, so part of the person leaves the
+  crop (joints whose Gaussian falls outside get weight 0). Drawn last, so the
+  other draws of a recipe without it are unchanged.
 The crop itself is ``poseapp.crop``'s (box centre, aspect of the input, x1.25),
 so training sees the same geometry as the app and the evaluator.
 """
@@ -86,6 +90,8 @@ def random_params(
         rot = float(np.clip(rng.standard_normal() * cfg.rotation_deg, -2 * cfg.rotation_deg, 2 * cfg.rotation_deg))
     params.rotation_deg = rot if rng.random() < cfg.rotation_prob else 0.0
     params.flip = bool(cfg.flip and rng.random() < 0.5)
+    if cfg.shift > 0:
+        params.center = params.center + rng.uniform(-cfg.shift, cfg.shift, 2).astype(np.float32) * params.size_wh * params.scale
     return params
 
 

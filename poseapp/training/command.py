@@ -42,9 +42,9 @@ def cmd_prepare_lsp(args: argparse.Namespace) -> int:
 
     teacher = None
     if args.teacher:
-        from .teacher import MoveNetTeacher
+        from .teacher import load_teacher
 
-        teacher = MoveNetTeacher(args.teacher)
+        teacher = load_teacher(args.teacher, args.shared_data)
     t0 = time.perf_counter()
     train, val = build_lsp_coco(args.lsp, args.out, teacher=teacher, progress=not args.quiet)
     print(f"wrote {train} and {val} in {time.perf_counter() - t0:.0f} s"
@@ -60,13 +60,16 @@ def cmd_publish(args: argparse.Namespace) -> int:
     entry = publish(args.model, [Path(r) for r in args.runs], weights=Path(args.weights) if args.weights else None,
                     out_dir=out, shared_data=Path(args.shared_data), lsp_val=Path(args.lsp_val),
                     progress=not args.quiet)
-    m, t = entry["metrics"], entry["teacher_metrics"]
-    teacher = f" (teacher {t['coco_mini_val_ap']:.3f})" if "coco_mini_val_ap" in t else ""
+    from .publish import teacher_figures
+
+    m, p = entry["metrics"], "coco17_val"
+    teachers = ", ".join(f"{n} {teacher_figures(entry, n)[p + '_ap']:.3f}" for n in ("thunder", "lightning")
+                         if p + "_ap" in teacher_figures(entry, n))
     print(f"wrote {entry['file']} ({entry['bytes'] / 1e6:.1f} MB, {entry['input_hw'][0]}x{entry['input_hw'][1]}), "
-          f"manifest entry and card: coco-mini val AP {m['coco_mini_val_ap']:.3f}{teacher}, "
-          f"no flip {m['coco_mini_val_ap_noflip']:.3f}, DARK {m['coco_mini_val_ap_dark']:.3f}, "
-          f"beta {m['coco_mini_val_ap_beta']:.3f}" + (f"; LSP val AP {m['lsp_val_ap']:.3f}" if "lsp_val_ap" in m else "")
-          + f"; int8 {entry['int8']['file']}: AP {entry['int8']['metrics']['coco_mini_val_ap']:.3f}")
+          f"manifest entry and card: coco17 val AP {m[p + '_ap']:.3f}" + (f" (teachers: {teachers})" if teachers else "")
+          + f", no flip {m[p + '_ap_noflip']:.3f}, DARK {m[p + '_ap_dark']:.3f}, beta {m[p + '_ap_beta']:.3f}; "
+          f"coco-mini val AP {m['coco_mini_val_ap']:.3f}" + (f"; LSP val AP {m['lsp_val_ap']:.3f}" if "lsp_val_ap" in m else "")
+          + f"; int8 {entry['int8']['file']}: AP {entry['int8']['metrics'][p + '_ap']:.3f}")
     return 0
 
 
@@ -155,17 +158,17 @@ def _eval_teacher(args: argparse.Namespace, source) -> int:
     """Score the MoveNet teacher with the same boxes and COCOeval as the networks."""
     from .config import EvalConfig
     from .evaluation import evaluate_predictions
-    from .teacher import MoveNetTeacher, teacher_predictions
+    from .teacher import load_teacher, teacher_predictions
 
     if source.layout.name != "coco":
         raise PoseappError("--teacher predicts COCO-17 keypoints: pass a COCO keypoints file")
-    teacher = MoveNetTeacher(args.teacher, threads=max(1, args.threads))
+    teacher = load_teacher(args.teacher, args.shared_data, threads=max(1, args.threads))
     t0 = time.perf_counter()
     preds = teacher_predictions(teacher, source.samples, progress=not args.quiet)
     result = evaluate_predictions(source, preds, EvalConfig())
     seconds = time.perf_counter() - t0
     print(result.table.rstrip())
-    print(f"teacher {Path(args.teacher).name} (square crop, 1.25 padding, no flip): {result.line()}; "
+    print(f"teacher {teacher.name} ({teacher.path.name}, square crop, 1.25 padding, no flip): {result.line()}; "
           f"{len(source.samples)} persons in {seconds:.1f} s")
     _print_per_joint(args, result)
     if args.json:
@@ -192,8 +195,10 @@ def register(subparsers) -> None:
     p.add_argument("--lsp", default="../shared/data/lsp-extended", metavar="DIR",
                    help="LSP-extended folder with joints.mat and images/ (default ../shared/data/lsp-extended)")
     p.add_argument("--out", default="runs/lsp", metavar="DIR", help="output folder (default runs/lsp)")
-    p.add_argument("--teacher", default="../shared/data/teachers/movenet_singlepose_lightning_int8.tflite",
-                   metavar="TFLITE", help="MoveNet teacher for the face joints ('' for none; needs poseapp[teacher])")
+    p.add_argument("--teacher", default="", metavar="NAME|FILE",
+                   help="fill the training split's face joints from this MoveNet teacher (thunder, lightning or a file; "
+                        "default none: recipes with teacher.name fill them at training time, weighted by the teacher's score)")
+    p.add_argument("--shared-data", default="../shared/data", metavar="DIR", help="folder with teachers/")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_prepare_lsp)
 
@@ -222,7 +227,10 @@ def register(subparsers) -> None:
     p.add_argument("--det-thr", type=float, default=0.0, help="minimum detection score with --boxes (default 0)")
     p.add_argument("--headboxes", metavar="MAT", help="MPII: official mpii_gt_val.mat for head sizes (needs scipy)")
     p.add_argument("--limit", type=int, default=None, help="evaluate the first N persons only")
-    p.add_argument("--teacher", metavar="TFLITE", help="score the MoveNet teacher instead of a network (COCO files)")
+    p.add_argument("--teacher", metavar="NAME|FILE",
+                   help="score a MoveNet teacher instead of a network: thunder, lightning or a .onnx/.tflite file (COCO files)")
+    p.add_argument("--shared-data", default="../shared/data", metavar="DIR",
+                   help="folder with teachers/ for --teacher thunder|lightning (default ../shared/data)")
     p.add_argument("--per-joint", action="store_true",
                    help="COCO: also print each joint's mean OKS, share at OKS>=0.5 and median error")
     p.add_argument("--workers", type=int, default=4, help="image-reading threads (default 4)")

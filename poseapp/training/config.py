@@ -63,6 +63,14 @@ class AugmentConfig:
     half_body_prob: float = 0.3  # 0 = off
     half_body_min_joints: int = 8  # needs more than this many labelled joints
     half_body_scale: float = 1.5
+    shift: float = 0.0  # truncation: the crop centre moves by U(-shift, shift) x the crop size on each axis
+    # pixel augmentation (appearance.py); 0 = off
+    occlusion_prob: float = 0.0  # paste patches of other training images over the crop
+    occlusion_max: int = 2  # 1..N patches
+    occlusion_size: tuple[float, float] = (0.15, 0.4)  # patch side as a fraction of the crop side
+    erase_prob: float = 0.0  # random erasing: one noise rectangle of 2-20% of the crop
+    color_prob: float = 0.0  # brightness / contrast / saturation / hue jitter
+    blur_prob: float = 0.0  # Gaussian or motion blur
 
 
 @dataclass
@@ -106,6 +114,26 @@ class TrainConfig:
 
 
 @dataclass
+class TeacherConfig:
+    """A MoveNet teacher for what the labels lack, and a distillation term (``teacher.py``, ``topdown.py``).
+
+    The teacher runs once per training person (cached in ``cache_dir``). With
+    ``fill`` every unlabelled joint whose teacher score is at least ``min_score``
+    becomes a target at the teacher's keypoint, weighted by that score (LSP's
+    face joints, COCO's unlabelled ones). With ``kd_weight`` > 0 the loss adds
+    ``kd_weight`` x the heatmap loss against Gaussians at all the teacher's
+    keypoints, each joint weighted by the teacher's score.
+    """
+
+    name: str | None = None  # thunder | lightning | a MoveNet .onnx/.tflite file; None = ground truth only
+    shared_data: str = "../shared/data"  # where teachers/ is (for the names)
+    cache_dir: str = "runs/teacher"
+    fill: bool = True
+    min_score: float = 0.3
+    kd_weight: float = 0.0
+
+
+@dataclass
 class EvalConfig:
     flip_test: bool = True
     decoder: str = "argmax"  # argmax | dark | beta
@@ -134,6 +162,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
     paper: PaperTarget = field(default_factory=PaperTarget)
     name: str = ""
 
@@ -274,6 +303,8 @@ def parse_config(raw: dict, name: str = "") -> Config:
         raise ConfigError(f"augment.scale_range {[lo, hi]}: need 0 < low <= high")
     if cfg.train.batch_size < 1 or cfg.train.epochs < 1:
         raise ConfigError("train.batch_size and train.epochs must be at least 1")
+    if cfg.teacher.kd_weight < 0 or not 0 <= cfg.teacher.min_score <= 1:
+        raise ConfigError("teacher.kd_weight must be >= 0 and teacher.min_score within 0-1")
     if cfg.loss.type == "ohkm" and cfg.loss.topk < 1:
         raise ConfigError("loss.topk must be at least 1")
     return cfg

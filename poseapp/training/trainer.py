@@ -34,7 +34,7 @@ from .ema import WeightEMA
 from .distributed import DistInfo, barrier, broadcast_float, cleanup, init_distributed, mean_over_ranks
 from .evaluation import DeviceRunner, EvalResult, evaluate_source
 from .layouts import get_layout
-from .losses import build_loss
+from .losses import JointsMSELoss, build_loss
 from .runlog import RunLog
 from .schedule import build_optimizer, build_scheduler
 
@@ -136,9 +136,11 @@ class Trainer:
         if cfg.train.batch_size % world:
             raise PoseappError(f"train.batch_size {cfg.train.batch_size} does not split over {world} processes")
         self.per_rank_batch = cfg.train.batch_size // world
+        if cfg.teacher.name:
+            self._attach_teacher()
         samples = [s for src, sc in zip(self.train_sources, cfg.data.train) for _ in range(sc.repeat) for s in src.samples]
         self.dataset = TopDownDataset(samples, self.layout, self.input_hw, self.hm_hw, cfg.augment,
-                                      cfg.data.box_scale, cfg.data.sigma, cfg.train.seed)
+                                      cfg.data.box_scale, cfg.data.sigma, cfg.train.seed, cfg.teacher)
         if cfg.data.cache_images:
             held = self.dataset.cache_images(progress=self.dist.is_main and cfg.train.progress)
             self.log.write("cache", f"cached the training images in memory: {held / 2**30:.2f} GiB", bytes=held)
@@ -156,6 +158,7 @@ class Trainer:
         if len(self.loader) == 0:
             raise PoseappError("the training set is smaller than one batch: lower train.batch_size")
         self.criterion = build_loss(cfg.loss)
+        self.kd_criterion = JointsMSELoss(use_target_weight=True) if cfg.teacher.name and cfg.teacher.kd_weight > 0 else None
         self.optimizer = build_optimizer(self.model.parameters(), cfg.optim)
         self.scheduler = build_scheduler(self.optimizer, cfg.optim, len(self.loader), cfg.train.epochs)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
@@ -168,6 +171,26 @@ class Trainer:
             self._load_resume()
 
     # ------------------------------------------------------------ setup
+    def _attach_teacher(self) -> None:
+        """Give every training person its teacher keypoints (run once, then read from the cache)."""
+        from .teacher import load_teacher
+        from .teacher_cache import cached_teacher_keypoints
+
+        t = self.cfg.teacher
+        if self.layout.name != "coco":
+            raise PoseappError("teacher.name: the MoveNet teachers predict COCO-17 joints; data.layout must be coco")
+        teacher = load_teacher(t.name, t.shared_data, threads=max(1, self.cfg.train.threads))
+        for src in self.train_sources:
+            t0 = time.perf_counter()
+            values, ran = cached_teacher_keypoints(teacher, src.samples, t.cache_dir,
+                                                   progress=self.dist.is_main and self.cfg.train.progress)
+            for sample, v in zip(src.samples, values):
+                sample.teacher = v
+            filled = sum(int(((s.visible <= 0) & (s.teacher[:, 2] >= t.min_score)).sum()) for s in src.samples)
+            self.log.write("teacher", f"teacher {teacher.name} on {src.name}: {len(src.samples)} persons "
+                           f"({ran} run now, {time.perf_counter() - t0:.0f} s), {filled} unlabelled joints at score "
+                           f">= {t.min_score}", source=src.name, persons=len(src.samples), ran=ran, fill_joints=filled)
+
     def _heatmap_hw(self) -> tuple[int, int]:
         """The network's output size at the configured input (input / 4 for every model here)."""
         was = self.model.training
@@ -314,6 +337,10 @@ class Trainer:
             with torch.autocast(device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
                 out = self.ddp(images)
             loss = self.criterion(out.float(), target, weight)
+            if self.kd_criterion is not None:
+                kd_t = batch["kd_target"].to(device, non_blocking=True)
+                kd_w = batch["kd_weight"].to(device, non_blocking=True)
+                loss = loss + self.cfg.teacher.kd_weight * self.kd_criterion(out.float(), kd_t, kd_w)
             if not torch.isfinite(loss):
                 raise PoseappError(f"the loss became {loss.item()} at step {self.global_step}: lower optim.lr")
             self.optimizer.zero_grad(set_to_none=True)

@@ -190,8 +190,8 @@ def test_a_failed_publish_leaves_nothing_behind(shared_data: Path, tmp_path: Pat
     from poseapp.training import publish as pub
 
     Trainer(load_config(small_config(tmp_path, shared_data))).fit()
-    monkeypatch.setattr(pub, "measure_teacher", lambda *a: {})
-    monkeypatch.setattr(pub, "measure", lambda *a, **k: {"coco_mini_val_ap": 0.0})
+    monkeypatch.setattr(pub, "measure_teachers", lambda *a: {})
+    monkeypatch.setattr(pub, "measure", lambda *a, **k: {"coco17_val_ap": 0.0})
 
     def broken_int8(*args, **kwargs):
         raise PoseappError("int8 quantisation of sfm.onnx failed (test); use --backend onnx")

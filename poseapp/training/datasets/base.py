@@ -30,6 +30,7 @@ class PersonSample:
     score: float = 1.0  # box score (1 for ground-truth boxes, the detector's otherwise)
     head_size: float | None = None  # PCKh normaliser in pixels (MPII)
     ann_id: int | None = None
+    teacher: np.ndarray | None = None  # (K, 3) a teacher's x, y (image px) and score, when a recipe uses one
 
 
 @dataclass

@@ -4,6 +4,14 @@ HRNet ``JointsDataset.__getitem__`` in three steps: draw the crop parameters
 (``augment.random_params``), warp the crop (``augment.crop_person``), encode the
 targets (``targets.make_targets``). Images are read with OpenCV (BGR) and
 normalised exactly as at inference (``poseapp.crop.normalize_bgr``).
+
+With a teacher (``TeacherConfig``, samples carrying ``teacher`` keypoints) the
+teacher's keypoints go through the same warp and flip as the labels, then:
+- ``fill``: an unlabelled joint whose teacher score is at least ``min_score``
+  gets the teacher's keypoint as its target, with the score as its weight;
+  labelled joints keep the ground truth at weight 1;
+- ``kd_weight`` > 0: the item also holds ``kd_target`` (Gaussians at all the
+  teacher's keypoints) and ``kd_weight`` (the teacher's scores; 0 outside the map).
 """
 from __future__ import annotations
 
@@ -12,10 +20,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from ...crop import normalize_bgr
+from ...crop import apply_affines, normalize_bgr
 from ...errors import PoseappError
+from ..appearance import apply_appearance
 from ..augment import crop_person, random_params
-from ..config import AugmentConfig
+from ..config import AugmentConfig, TeacherConfig
 from ..layouts import KeypointLayout
 from ..targets import make_targets
 from .base import PersonSample
@@ -41,6 +50,7 @@ class TopDownDataset(Dataset):
         box_scale: float = 1.25,
         sigma: float = 2.0,
         seed: int = 0,
+        teacher: TeacherConfig | None = None,
     ) -> None:
         self.samples = samples
         self.layout = layout
@@ -50,6 +60,7 @@ class TopDownDataset(Dataset):
         self.box_scale = box_scale
         self.sigma = sigma
         self.seed = seed
+        self.teacher = teacher if teacher is not None and teacher.name else None
         self.epoch = 0
         self._images: dict[str, np.ndarray] = {}
 
@@ -80,18 +91,50 @@ class TopDownDataset(Dataset):
         # one stream per (seed, epoch, sample): reproducible with any number of workers or ranks
         return np.random.default_rng((self.seed, self.epoch, index))
 
+    def _image(self, s: PersonSample) -> np.ndarray:
+        image = self._images.get(str(s.image))
+        return read_image(s.image) if image is None else image
+
+    def _appearance(self, crop: np.ndarray, index: int) -> np.ndarray:
+        """Pixel augmentation (``appearance.py``) from a stream of its own: the geometry draws stay as they were."""
+        a = self.augment
+        if not a.enabled or not (a.occlusion_prob or a.erase_prob or a.color_prob or a.blur_prob):
+            return crop
+        rng = np.random.default_rng((self.seed, self.epoch, index, 1))
+        donors = []
+        if a.occlusion_prob > 0:
+            own = self.samples[index].image
+            picks = rng.integers(0, len(self.samples), max(1, a.occlusion_max))
+            donors = [self._image(self.samples[int(i)]) for i in picks if self.samples[int(i)].image != own]
+        return apply_appearance(crop, a, rng, donors)
+
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         s = self.samples[index]
-        image = self._images.get(str(s.image))
-        if image is None:
-            image = read_image(s.image)
+        image = self._image(s)
         params = random_params(s.box_xyxy, s.joints, s.visible, self.layout, self.input_hw,
                                self.box_scale, self.augment, self._rng(index))
-        crop, joints, vis, _ = crop_person(image, s.joints, s.visible, params, self.input_hw, self.layout)
-        target, weight = make_targets(joints, vis, self.input_hw, self.hm_hw, self.sigma)
-        return {
-            "image": torch.from_numpy(normalize_bgr(crop[None])[0]),
-            "target": torch.from_numpy(target),
-            "target_weight": torch.from_numpy(weight),
-            "index": torch.tensor(index),
-        }
+        crop, joints, vis, affine = crop_person(image, s.joints, s.visible, params, self.input_hw, self.layout)
+        crop = self._appearance(crop, index)
+        item = {"image": torch.from_numpy(normalize_bgr(crop[None])[0]), "index": torch.tensor(index)}
+        joint_weight = vis
+        t = self.teacher
+        if t is not None:
+            if s.teacher is None:
+                raise PoseappError(f"person {s.ann_id} of {s.image} has no teacher keypoints (teacher.name is set)")
+            t_xy = apply_affines(s.teacher[None, :, :2].astype(np.float64), affine[None])[0].astype(np.float32)
+            t_score = s.teacher[:, 2].astype(np.float32)
+            if params.flip:
+                idx = self.layout.flip_index()
+                t_xy, t_score = t_xy[idx], t_score[idx]
+            if t.fill:
+                fill = (vis <= 0) & (t_score >= t.min_score)
+                joints, joint_weight = joints.copy(), vis.copy()
+                joints[fill], joint_weight[fill] = t_xy[fill], t_score[fill]
+            if t.kd_weight > 0:
+                kd_target, kd_mask = make_targets(t_xy, t_score > 0, self.input_hw, self.hm_hw, self.sigma)
+                item["kd_target"] = torch.from_numpy(kd_target)
+                item["kd_weight"] = torch.from_numpy(kd_mask * t_score)
+        target, mask = make_targets(joints, joint_weight, self.input_hw, self.hm_hw, self.sigma)
+        item["target"] = torch.from_numpy(target)
+        item["target_weight"] = torch.from_numpy(mask * np.where(joint_weight > 0, joint_weight, 0).astype(np.float32))
+        return item
