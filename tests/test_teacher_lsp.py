@@ -9,12 +9,12 @@ import pytest
 pytest.importorskip("ai_edge_litert", reason="teacher extra not installed: pip install 'poseapp[teacher]'")
 
 from poseapp.training.lsp import COCO_FROM_LSP, build_lsp_coco, read_lsp_joints, to_coco_keypoints  # noqa: E402
-from poseapp.training.teacher import MoveNetTeacher  # noqa: E402
+from poseapp.training.teacher import LightningTeacher  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def teacher(shared_data):
-    return MoveNetTeacher(shared_data / "teachers" / "movenet_singlepose_lightning_int8.tflite")
+    return LightningTeacher(shared_data / "teachers" / "movenet_singlepose_lightning_int8.tflite")
 
 
 def test_teacher_matches_its_reference_output(shared_data, teacher) -> None:
@@ -75,7 +75,7 @@ def test_eval_teacher_on_coco_mini_val(shared_data, tmp_path, capsys) -> None:
                  "--json", str(out), "-q"]) == 0
     m = json.loads(out.read_text())["metrics"]
     assert 0.25 < m["AP"] < 0.40 and m["AP50"] > m["AP"]
-    assert "teacher movenet" in capsys.readouterr().out
+    assert "teacher lightning (movenet_singlepose_lightning_int8.tflite" in capsys.readouterr().out
 
 
 def test_prepare_lsp_command(shared_data, tmp_path, capsys) -> None:
