@@ -131,7 +131,14 @@ def cmd_annotate(args: argparse.Namespace) -> int:
             failed += 1
             continue
         print(summary.line())
-    return 1 if failed else 0
+    return annotate_exit_code(len(args.inputs), failed)
+
+
+def annotate_exit_code(inputs: int, failed: int) -> int:
+    """0: every input annotated; 1: some failed, others were written; 2: none could be annotated."""
+    if not failed:
+        return 0
+    return 2 if failed >= inputs else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output .onnx (default: the cache that --backend onnx-int8 reads)")
     p.set_defaults(func=cmd_quantize)
 
-    p = sub.add_parser("annotate", help="annotate videos, images or image folders: skeleton video + keypoints JSON/CSV")
+    p = sub.add_parser("annotate", help="annotate videos, images or image folders: skeleton video + keypoints JSON/CSV",
+                       description="Annotate videos, images or image folders: skeleton video + keypoints JSON/CSV.",
+                       epilog="A bad input is reported in one line and the others are still processed. Exit code: "
+                              "0 all inputs annotated, 1 some inputs bad (the others were written), "
+                              "2 no input could be annotated or a bad option.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, image files or folders of images")
     p.add_argument("-o", "--outdir", default="poseapp_out", help="output folder (default poseapp_out)")
     _add_model_args(p)

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -142,6 +145,32 @@ def test_bad_inputs_one_line_and_others_still_processed(shared_data, yolox_path,
     assert len(lines) == 2 and "missing.mp4" in lines[0] and "notes.mp4" in lines[1]
     assert "Traceback" not in err
     assert sorted(p.name for p in out.iterdir()) == ["zidane.keypoints.json"]
+
+
+def _bad_videos(folder, media) -> dict:
+    """A zero-byte file, a text file named .mp4 and an mp4 cut short (its index, at the end, is lost)."""
+    bad = {"empty": folder / "empty.mp4", "text": folder / "text.mp4", "truncated": folder / "truncated.mp4"}
+    bad["empty"].write_bytes(b"")
+    bad["text"].write_text("this is not a video\n")
+    bad["truncated"].write_bytes((media / "street_11people_5frames.mp4").read_bytes()[:20000])
+    return bad
+
+
+@pytest.mark.parametrize("names", [["empty"], ["text"], ["truncated"], ["empty", "text", "truncated"]],
+                         ids=["empty", "text", "truncated", "all-three"])
+def test_only_bad_inputs_exit_2_with_one_line_each(shared_data, yolox_path, tmp_path, names) -> None:
+    """No input could be annotated: exit 2, and stderr holds only our line per input (no FFmpeg log
+    such as "moov atom not found", no progress bar)."""
+    bad = _bad_videos(tmp_path, shared_data / "media")
+    r = subprocess.run([sys.executable, "-m", "poseapp", "annotate", *(str(bad[n]) for n in names), "--model", MODEL,
+                        "--detector", str(yolox_path), "-o", str(tmp_path / "out"), "--no-video"],
+                       capture_output=True, text=True, timeout=300,
+                       env={k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")})
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == len(names), r.stderr
+    for n, line in zip(names, lines):
+        assert line.startswith("poseapp: ") and bad[n].name in line and "damaged" in line
 
 
 @pytest.mark.parametrize("args,needle", [

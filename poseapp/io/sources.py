@@ -5,6 +5,7 @@ picks the kind from what it is given.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,22 @@ from ..errors import SourceError
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_EXTS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"}
+
+
+@contextlib.contextmanager
+def quiet_opencv():
+    """Silence OpenCV's own log while it opens something whose failure we report ourselves
+    (a missing camera prints a dozen WARN/ERROR lines from every backend it tries)."""
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    if log is None:
+        yield
+        return
+    old = log.getLogLevel()
+    log.setLogLevel(log.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        log.setLogLevel(old)
 
 
 @dataclass
@@ -34,10 +51,14 @@ class VideoSource:
     def __init__(self, target: str | int, live: bool = False) -> None:
         self.target = target
         self.live = live
-        self.cap = cv2.VideoCapture(target)
+        with quiet_opencv():
+            self.cap = cv2.VideoCapture(target)
         if not self.cap.isOpened():
-            what = f"camera {target}" if isinstance(target, int) else f"video {target}"
-            raise SourceError(f"cannot open {what}: check that it exists and is a readable video (or a connected camera)")
+            if isinstance(target, int):
+                raise SourceError(f"cannot open camera {target}: check that it is connected and not in use by another program")
+            if "://" not in target and Path(target).is_file():
+                raise SourceError(f"cannot open video {target}: the file is empty, damaged or not a video")
+            raise SourceError(f"cannot open video {target}: check that it exists and is a readable video or stream")
         if live:
             self.cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         fps = self.cap.get(cv2.CAP_PROP_FPS)
