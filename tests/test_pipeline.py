@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -47,6 +48,10 @@ def test_annotate_writes_video_json_csv(annotated, shared_data) -> None:
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
     ok, frame = cap.read()
     assert ok and frame.shape[:2] == (540, 960)
+    with av.open(str(annotated / "street_11people_5frames.annotated.mp4")) as c:  # browser-playable H.264
+        s = c.streams.video[0]
+        assert (s.codec_context.name, s.codec_context.format.name) == ("h264", "yuv420p")
+        assert (s.width, s.height) == (960, 540) and sum(1 for _ in c.decode(s)) == 5
     doc = json.loads((annotated / "street_11people_5frames.keypoints.json").read_text())
     _check_schema(doc)
     assert doc["model"] == MODEL and doc["backend"] == "onnx" and len(doc["frames"]) == 5

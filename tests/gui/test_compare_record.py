@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import av
 import cv2
 
 from guitest import MODEL_A, MODEL_B, WAIT_MS
@@ -63,6 +64,10 @@ def test_record_writes_annotate_json_and_video(make_window, wait_packet, short_c
     assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == len(frames)
     ok, img = cap.read()
     assert ok and img.shape == (360, 640, 3)
+    with av.open(str(videos[0])) as c:  # the same browser-playable writer as annotate
+        s = c.streams.video[0]
+        assert (s.codec_context.name, s.codec_context.format.name, s.width, s.height) == ("h264", "yuv420p", 640, 360)
+        assert sum(1 for _ in c.decode(s)) == len(frames)
     assert "saved" in win.status_text.text()
 
 
