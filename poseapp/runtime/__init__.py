@@ -1,10 +1,29 @@
-"""Pose runtimes (PyTorch, ONNX Runtime), ONNX export and checkpoint files."""
-from .export import export_onnx, read_metadata
-from .model import LoadedModel, load_model
-from .runners import BACKENDS, OnnxRunner, TorchRunner, create_runner
-from .weights import default_weights, load_weights, read_checkpoint, save_checkpoint
+"""Pose runtimes (PyTorch, ONNX Runtime), ONNX export and checkpoint files.
 
-__all__ = [
-    "BACKENDS", "LoadedModel", "OnnxRunner", "TorchRunner", "create_runner", "default_weights",
-    "export_onnx", "load_model", "load_weights", "read_checkpoint", "read_metadata", "save_checkpoint",
-]
+The names below are imported on first use (PEP 562), so that importing a
+torch-free submodule such as ``poseapp.runtime.manifest`` does not import torch.
+"""
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "BACKENDS": "runners", "OnnxRunner": "runners", "TorchRunner": "runners", "create_runner": "runners",
+    "LoadedModel": "model", "load_model": "model",
+    "export_onnx": "export", "read_metadata": "export",
+    "default_weights": "weights", "load_weights": "weights", "read_checkpoint": "weights", "save_checkpoint": "weights",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

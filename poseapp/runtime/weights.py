@@ -7,8 +7,6 @@ Loading always uses ``torch.load(..., weights_only=True)``.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -16,50 +14,8 @@ import torch
 import torch.nn as nn
 
 from ..errors import WeightsError
-
-
-def models_dir() -> Path:
-    """The folder with shipped checkpoints (``$POSEAPP_MODELS_DIR`` or the repo's ``models/``)."""
-    env = os.environ.get("POSEAPP_MODELS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
-
-
-def read_manifest() -> dict:
-    path = models_dir() / "manifest.json"
-    if not path.is_file():
-        return {}
-    with open(path, encoding="utf-8") as f:
-        return {entry["name"]: entry for entry in json.load(f)["models"]}
-
-
-# the validation sets a manifest entry may report, the one a figure is quoted from first
-AP_SETS = (("coco17_val", "coco17 val"), ("coco_mini_val", "coco-mini val"))
-
-
-def shipped_ap(entry: dict) -> tuple[float, str] | None:
-    """``(AP, set label)`` of a manifest entry: coco17 val where measured, else coco-mini val (older entries)."""
-    metrics = entry.get("metrics", {})
-    for key, label in AP_SETS:
-        if metrics.get(f"{key}_ap") is not None:
-            return float(metrics[f"{key}_ap"]), label
-    return None
-
-
-def default_weights(name: str) -> Path | None:
-    """The shipped checkpoint of model ``name``, if present on disk."""
-    entry = read_manifest().get(name)
-    if entry is None:
-        return None
-    path = models_dir() / entry["file"]
-    return path if path.is_file() else None
-
-
-def sha256_of(path: str | os.PathLike, length: int | None = None) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:length] if length else h.hexdigest()
+# the torch-free manifest helpers, re-exported: callers import them from here too
+from .manifest import AP_SETS, default_weights, models_dir, read_manifest, sha256_of, shipped_ap  # noqa: F401
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:

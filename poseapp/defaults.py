@@ -1,0 +1,33 @@
+"""Names the command line offers, in one torch-free place.
+
+``poseapp --help`` builds every subcommand's parser; importing PyTorch for it
+would take seconds, so the choices and defaults the parsers show live here and
+the heavy modules import them from here (``poseapp.runtime.runners.BACKENDS``,
+``poseapp.pipeline.DEFAULT_MODEL``, the decoders of ``poseapp.codecs``).
+"""
+from __future__ import annotations
+
+from .runtime.manifest import default_weights, read_manifest, shipped_ap
+
+BACKENDS = ("torch", "onnx", "onnx-int8")  # onnx-int8: static int8 (runtime/quantize.py)
+DEFAULT_BACKEND = "onnx"
+DECODERS = ("argmax", "dark", "beta")  # poseapp.codecs.DECODERS maps each to its function
+FALLBACK_MODEL = "danet72"
+
+
+def default_model() -> str:
+    """The shipped network with the best measured AP (``models/manifest.json``); danet72 when none is shipped."""
+    try:
+        entries = read_manifest()
+    except (OSError, ValueError, KeyError, TypeError):
+        return FALLBACK_MODEL
+    # entries measured on coco17 val rank above older ones measured only on coco-mini val
+    shipped = []
+    for name, e in entries.items():
+        ap = shipped_ap(e)
+        if default_weights(name) is not None:
+            shipped.append((ap is not None and ap[1] == "coco17 val", ap[0] if ap else 0.0, name))
+    return max(shipped)[2] if shipped else FALLBACK_MODEL
+
+
+DEFAULT_MODEL = default_model()
