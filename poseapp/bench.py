@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .errors import PoseappError
+
+# torch is imported where it is used: 'poseapp --help' builds this module's parser without it
+
 
 @dataclass
 class PoseBench:
@@ -266,8 +268,14 @@ def bench_video(pipeline, video: str, det_every: int, max_frames: int | None) ->
 
 def run_bench(models: list[str], backends: list[str], batches: list[int], persons: int, repeats: int,
               threads: int, video: str | None, detector: str | None, video_frames: int | None,
-              quick: bool = False, log=print, input_hw: tuple[int, int] | None = (256, 192)) -> dict:
-    """``input_hw``: crop size of the pose stage (default the papers' 256x192; None = each checkpoint's own)."""
+              quick: bool = False, log=print, input_hw: tuple[int, int] | None = (256, 192),
+              allow_untrained: bool = False) -> dict:
+    """``input_hw``: crop size of the pose stage (default the papers' 256x192; None = each checkpoint's own).
+
+    ``allow_untrained``: measure networks without trained weights on random ones (else ``WeightsError``).
+    """
+    import torch
+
     from .nets import count_macs, get_spec
     from .runtime import create_runner
     from .runtime.model import load_model
@@ -279,11 +287,11 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
     results: list[PoseBench] = []
     for model in models:
         get_spec(model)
-        loaded = load_model(model)
+        loaded = load_model(model, allow_untrained=allow_untrained)
         hw = tuple(input_hw or loaded.input_hw)
         gmacs = count_macs(loaded.module, hw) / 1e9
         for backend in backends:
-            runner = create_runner(model, backend, threads=threads, input_hw=hw)
+            runner = create_runner(model, backend, threads=threads, input_hw=hw, allow_untrained=allow_untrained)
             for b in batches:
                 pps, ms = bench_pose(runner, b, persons, repeats, warmup=1 if quick else 3)
                 med = statistics.median(pps)
@@ -299,7 +307,8 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
 
         # the fastest measured model and backend at batch 8 (or the largest batch measured)
         best = max(results, key=lambda r: r.pps_median)
-        pipe = Pipeline(PipelineConfig(model=best.model, backend=best.backend, detector=detector, threads=threads))
+        pipe = Pipeline(PipelineConfig(model=best.model, backend=best.backend, detector=detector, threads=threads,
+                                       allow_untrained=allow_untrained))
         for k in (1, 3):
             v = bench_video(pipe, video, k, video_frames)
             videos.append(v)
@@ -412,14 +421,18 @@ def _csv(text: str, cast=str) -> list:
 
 
 def cmd_bench(args) -> int:
+    from .defaults import BACKENDS
     from .nets import list_models
-    from .runtime import BACKENDS
+    from .runtime.manifest import default_weights, untrained_error
 
     main4 = ["sfm", "danet72", "lpn50", "litehrnet18-cbam"]
     models = _csv(args.models) if args.models else (["litehrnet18-cbam"] if args.quick else main4)
     unknown = [m for m in models if m not in list_models()]
     if unknown:
         raise PoseappError(f"unknown model {unknown[0]!r}; choose from: {', '.join(list_models())}")
+    untrained = [m for m in models if default_weights(m) is None]
+    if untrained and not args.allow_untrained:
+        raise untrained_error(untrained[0])  # before seconds of measuring the machine's peak
     backends = _csv(args.backends)
     bad = [b for b in backends if b not in BACKENDS]
     if bad:
@@ -434,7 +447,7 @@ def cmd_bench(args) -> int:
         raise PoseappError(f"video {args.video} not found: pass an existing file with --video")
     report = run_bench(models, backends, batches, persons, repeats, threads, args.video, args.detector,
                        args.frames or (10 if args.quick else None), quick=args.quick, log=lambda s: print(s, flush=True),
-                       input_hw=input_hw_arg(args.input))
+                       input_hw=input_hw_arg(args.input), allow_untrained=args.allow_untrained)
     print_table(report)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -461,4 +474,7 @@ def register(sub) -> None:
     p.add_argument("--json", default=None, metavar="OUT.json", help="write every figure as JSON")
     p.add_argument("--plot", default=None, metavar="OUT.png", help="plot PPS vs batch and PPS vs GMACs")
     p.add_argument("--quick", action="store_true", help="a few seconds: one small model, tiny counts (for tests)")
+    from .cli import add_allow_untrained
+
+    add_allow_untrained(p)
     p.set_defaults(func=cmd_bench)

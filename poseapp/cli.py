@@ -18,46 +18,52 @@ EXTRA_COMMANDS: list[str] = ["poseapp.bench", "poseapp.gui.command", "poseapp.tr
 
 
 def _add_model_args(p: argparse.ArgumentParser, backend: bool = True) -> None:
-    from .pipeline import DEFAULT_BACKEND, DEFAULT_MODEL
-    from .runtime import BACKENDS
+    from .defaults import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL  # torch-free: --help stays fast
 
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"pose network (default {DEFAULT_MODEL}; see 'poseapp models')")
     p.add_argument("--weights", default=None, help="checkpoint file (default: the shipped one in models/)")
+    add_allow_untrained(p)
     if backend:
         p.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS,
                        help=f"runtime (default {DEFAULT_BACKEND}; onnx-int8 needs an int8 file: shipped or 'poseapp quantize')")
 
 
+def add_allow_untrained(p: argparse.ArgumentParser) -> None:
+    """``--allow-untrained``: run a network that has no trained weights (else a one-line error, exit 2)."""
+    p.add_argument("--allow-untrained", action="store_true",
+                   help="run a network without trained weights on random ones (keypoints are noise; "
+                        "default: refuse, with exit code 2)")
+
+
 # ---------------------------------------------------------------- models
 def cmd_models(args: argparse.Namespace) -> int:
-    from .nets import count_macs, count_params, get_spec, list_models
-    from .runtime.weights import default_weights, read_manifest
+    """The table needs no torch: params/MACs come from ``poseapp.catalog`` (measured, checked by a test)."""
+    from .catalog import NETWORKS
+    from .runtime.manifest import default_weights, read_manifest, shipped_ap
 
     manifest = read_manifest()
     rows = []
-    for name in list_models():
-        spec = get_spec(name)
-        from .nets import create_model
-
-        m = create_model(name)
-        params_m = count_params(m) / 1e6
-        gmacs = count_macs(m, spec.input_hw) / 1e9
-        paper_p = min((spec.paper_params_m, *spec.alt_paper_params_m), key=lambda v: abs(v - params_m))
+    for net in NETWORKS:
+        name = net["name"]
+        params_m = net["params"] / 1e6
+        gmacs = net["macs"] / 1e9
+        paper_p = min((net["paper_params_m"], *net["alt_paper_params_m"]), key=lambda v: abs(v - params_m))
         entry = manifest.get(name, {})
         rows.append({
             "name": name,
             "params_m": round(params_m, 3),
             "gmacs": round(gmacs, 3),
             "paper_params_m": paper_p,
-            "paper_gmacs": spec.paper_gmacs,
+            "paper_gmacs": net["paper_gmacs"],
             "params_diff": round(params_m / paper_p - 1, 4),
-            "gmacs_diff": round(gmacs / spec.paper_gmacs - 1, 4),
-            "tolerance": spec.tolerance,
-            "paper_coco_ap": spec.paper_coco_ap,
-            "paper_mpii_pckh": spec.paper_mpii_pckh,
+            "gmacs_diff": round(gmacs / net["paper_gmacs"] - 1, 4),
+            "tolerance": net["tolerance"],
+            "paper_coco_ap": net["paper_coco_ap"],
+            "paper_mpii_pckh": net["paper_mpii_pckh"],
             "weights": default_weights(name) is not None,
-            "ap": entry.get("metrics", {}).get("coco_mini_val_ap"),
-            "source": spec.paper,
+            "ap": (shipped_ap(entry) or (None, None))[0],
+            "ap_set": (shipped_ap(entry) or (None, None))[1],
+            "source": net["paper"],
         })
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -66,10 +72,11 @@ def cmd_models(args: argparse.Namespace) -> int:
     print(head)
     print("-" * len(head))
     for r in rows:
-        ap = f"{r['ap']:.3f}" if r["ap"] is not None else "-"
+        ap = "-" if r["ap"] is None else f"{r['ap']:.3f}" + ("" if r["ap_set"] == "coco17 val" else "*")
         print(f"{r['name']:<18}{r['params_m']:>9.3f}{r['gmacs']:>8.3f}{r['paper_params_m']:>9.2f}{r['paper_gmacs']:>9.3f}"
               f"{r['params_diff']:>+9.1%}{r['gmacs_diff']:>+8.1%}  {'yes' if r['weights'] else 'no':<8}{ap:>6}  {r['paper_coco_ap'] or '-'}")
-    print("MACs counted as the papers count FLOPs (one multiply-add = one), at 256x192; AP: ours on coco-mini val.")
+    print("MACs counted as the papers count FLOPs (one multiply-add = one), at 256x192; AP: ours on coco17 val "
+          "(643 people, ground-truth boxes, flip), * = only measured on coco-mini val (68 people).")
     return 0
 
 
@@ -77,7 +84,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from .runtime import export_onnx, load_model
 
-    loaded = load_model(args.model, args.weights)
+    loaded = load_model(args.model, args.weights, allow_untrained=args.allow_untrained)
     out = export_onnx(loaded, args.out)
     print(f"wrote {out} ({args.model}, input 1x3x{loaded.input_hw[0]}x{loaded.input_hw[1]} with dynamic batch, weights {loaded.weights_id})")
     return 0
@@ -94,7 +101,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     for flag, path in (("--ann", args.ann), ("--images", args.images)):
         if not Path(path).exists():
             raise PoseappError(f"{flag} {path} not found: pass a COCO keypoint file and its image folder to calibrate on")
-    loaded = load_model(args.model, args.weights)
+    loaded = load_model(args.model, args.weights, allow_untrained=args.allow_untrained)
     hw = input_hw_arg(args.input) if args.input else None
     if hw:
         loaded = dataclasses.replace(loaded, input_hw=hw)
@@ -117,6 +124,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
         model=args.model, backend=args.backend, weights=args.weights, detector=args.detector,
         det_conf=args.det_conf, det_every=args.det_every, decoder=args.decoder, flip_test=args.flip,
         smooth=not args.no_smooth, one_euro=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta),
+        allow_untrained=args.allow_untrained,
     )
     if args.det_every < 1:
         raise PoseappError("--det-every must be 1 or more")
@@ -142,7 +150,9 @@ def annotate_exit_code(inputs: int, failed: int) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand's parser. Imports no torch (tests/test_startup.py): ``--help`` answers in well under 1 s."""
     from . import __version__
+    from .defaults import DECODERS
 
     parser = argparse.ArgumentParser(prog="poseapp", description="Real-time multi-person pose estimation on the CPU.")
     parser.add_argument("--version", action="version", version=f"poseapp {__version__}")
@@ -178,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detector", default=None, help="detector file (.pt/.onnx) or ultralytics name (default $POSEAPP_DETECTOR or yolo11n.pt)")
     p.add_argument("--det-conf", type=float, default=0.3, help="detector confidence threshold (default 0.3)")
     p.add_argument("--det-every", type=int, default=1, metavar="K", help="run the detector every K frames (default 1)")
-    p.add_argument("--decoder", default="argmax", choices=["argmax", "dark", "beta"], help="heatmap decoder (default argmax)")
+    p.add_argument("--decoder", default="argmax", choices=DECODERS, help="heatmap decoder (default argmax)")
     p.add_argument("--flip", action="store_true", help="flip test (average with the mirrored crop)")
     p.add_argument("--no-smooth", action="store_true", help="turn the One Euro smoothing off")
     p.add_argument("--min-cutoff", type=float, default=1.0, help="One Euro min cutoff in Hz (default 1.0)")
@@ -197,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="poseapp: %(message)s")
+    # --allow-untrained's one-line warning (poseapp.runtime.model) shows without -v
+    logging.getLogger("poseapp.runtime.model").setLevel(logging.INFO if args.verbose else logging.WARNING)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

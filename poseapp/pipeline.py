@@ -13,33 +13,12 @@ import numpy as np
 
 from .codecs import decode, flip_back
 from .crop import Cropper, heatmap_to_image
+# the defaults live in the torch-free poseapp.defaults (the parser reads them); re-exported here
+from .defaults import DEFAULT_BACKEND, DEFAULT_MODEL, FALLBACK_MODEL, default_model  # noqa: F401
 from .detect import Detections, create_detector
 from .draw import DrawConfig, draw_overlay, draw_poses
 from .runtime import create_runner
 from .track import OneEuroConfig, PoseSmoother, Tracker, TrackerConfig
-
-FALLBACK_MODEL = "danet72"
-DEFAULT_BACKEND = "onnx"
-
-
-def default_model() -> str:
-    """The shipped network with the best measured AP (``models/manifest.json``); danet72 when none is shipped."""
-    from .runtime.weights import default_weights, read_manifest, shipped_ap
-
-    try:
-        entries = read_manifest()
-    except (OSError, ValueError, KeyError, TypeError):
-        return FALLBACK_MODEL
-    # entries measured on coco17 val rank above older ones measured only on coco-mini val
-    shipped = []
-    for name, e in entries.items():
-        ap = shipped_ap(e)
-        if default_weights(name) is not None:
-            shipped.append((ap is not None and ap[1] == "coco17 val", ap[0] if ap else 0.0, name))
-    return max(shipped)[2] if shipped else FALLBACK_MODEL
-
-
-DEFAULT_MODEL = default_model()
 
 
 @dataclass
@@ -58,6 +37,7 @@ class PipelineConfig:
     draw: DrawConfig = field(default_factory=DrawConfig)
     max_batch: int = 32
     threads: int = 0
+    allow_untrained: bool = False  # a network without trained weights runs with random ones (else WeightsError)
 
 
 @dataclass
@@ -113,7 +93,8 @@ class Pipeline:
         self.config = config or PipelineConfig()
         c = self.config
         self.detector = detector if detector is not None else create_detector(c.detector, conf=c.det_conf)
-        self.runner = runner if runner is not None else create_runner(c.model, c.backend, c.weights, c.threads)
+        self.runner = runner if runner is not None else create_runner(c.model, c.backend, c.weights, c.threads,
+                                                                      allow_untrained=c.allow_untrained)
         self.cropper = Cropper(self.runner.input_hw)
         self.tracker = Tracker(c.tracker)
         self.smoother = PoseSmoother(c.one_euro)
@@ -127,7 +108,8 @@ class Pipeline:
         self.config.model, self.config.backend = runner.name, runner.backend
 
     def set_model(self, model: str, backend: str, weights: str | None = None) -> None:
-        self.set_runner(create_runner(model, backend, weights, self.config.threads))
+        self.set_runner(create_runner(model, backend, weights, self.config.threads,
+                                      allow_untrained=self.config.allow_untrained))
         self.config.weights = weights
 
     def reset(self) -> None:

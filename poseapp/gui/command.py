@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..runtime import BACKENDS
+    from ..defaults import BACKENDS
 
     p.add_argument("source_arg", nargs="?", metavar="SOURCE", help="same as --source (for file managers and .desktop launchers)")
     p.add_argument("--source", metavar="FILE_OR_INDEX", help="video, image, folder of images, camera index or RTSP/HTTP URL to open")

@@ -134,7 +134,9 @@ class Engine:
         if runner is not None:
             return runner
         with _LOAD_LOCK:
-            runner = self.cached_runner(model, backend) or create_runner(model, backend, None, self.config.threads)
+            # the model list marks networks without trained weights "(untrained)": picking one is the user's choice
+            runner = self.cached_runner(model, backend) or create_runner(model, backend, None, self.config.threads,
+                                                                          allow_untrained=True)
         with self._cache_lock:
             self._runners[(model, backend)] = runner
         return runner

@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..defaults import BACKENDS  # ("torch", "onnx", "onnx-int8"); onnx-int8: static int8 (runtime/quantize.py)
 from ..errors import PoseappError
 from .export import export_onnx, read_metadata
 from .model import LoadedModel, load_model
-
-BACKENDS = ("torch", "onnx", "onnx-int8")  # onnx-int8: static int8 (runtime/quantize.py)
 
 
 def cache_dir() -> Path:
@@ -102,15 +101,16 @@ def onnx_path_for(loaded: LoadedModel) -> Path:
 
 
 def create_runner(model: str, backend: str = "torch", weights: str | Path | None = None, threads: int = 0,
-                  input_hw: tuple[int, int] | None = None):
+                  input_hw: tuple[int, int] | None = None, allow_untrained: bool = False):
     """A runner for the registered network ``model`` on ``backend`` ('torch', 'onnx' or 'onnx-int8').
 
     ``input_hw`` runs the network at another crop size than its checkpoint's
     (the networks are fully convolutional), e.g. the papers' 256x192 in ``bench``.
+    ``allow_untrained``: as in ``load_model``.
     """
     if backend not in BACKENDS:
         raise PoseappError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    loaded = load_model(model, weights)
+    loaded = load_model(model, weights, allow_untrained=allow_untrained)
     if input_hw is not None:
         loaded = dataclasses.replace(loaded, input_hw=(int(input_hw[0]), int(input_hw[1])))
     if backend == "torch":

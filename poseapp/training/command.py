@@ -107,13 +107,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.boxes != "gt" and not Path(args.boxes).is_file():
         raise PoseappError(f"detection results file {args.boxes} not found (or pass --boxes gt)")
     if args.weights and not Path(args.weights).is_file():
-        raise PoseappError(f"weights file {args.weights} not found")
+        raise PoseappError(f"weights file {args.weights} not found: pass an existing .pt checkpoint with --weights")
     spec = SourceSpec(kind, ann, images, boxes=args.boxes, det_score_threshold=args.det_thr,
                       headboxes=Path(args.headboxes) if args.headboxes else None, limit=args.limit)
     source = build_source(spec)
     if args.teacher:
         return _eval_teacher(args, source)
-    runner = build_runner(args.model, args.backend, args.weights, source.layout.num_joints, args.threads)
+    runner = build_runner(args.model, args.backend, args.weights, source.layout.num_joints, args.threads,
+                          allow_untrained=args.allow_untrained)
     cfg = EvalConfig(flip_test=not args.no_flip, decoder=args.decoder, batch_size=args.batch)
     t0 = time.perf_counter()
     result = evaluate_source(runner, source, cfg, workers=args.workers, progress=not args.quiet)
@@ -179,8 +180,8 @@ def _eval_teacher(args: argparse.Namespace, source) -> int:
 
 def register(subparsers) -> None:
     """Add ``train`` and ``eval`` to the ``poseapp`` command line."""
-    from ..pipeline import DEFAULT_MODEL
-    from ..runtime import BACKENDS
+    from ..cli import add_allow_untrained
+    from ..defaults import BACKENDS, DECODERS, DEFAULT_MODEL  # torch-free: --help stays fast
 
     p = subparsers.add_parser("train", help="train a pose network from a recipe (training/configs/*.yaml)")
     p.add_argument("--config", required=True, metavar="FILE", help="recipe YAML (see training/configs/)")
@@ -215,6 +216,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("eval", help="COCO AP / MPII PCKh of a network on an annotation file")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"pose network (default {DEFAULT_MODEL})")
     p.add_argument("--weights", default=None, help="checkpoint (default: the shipped one)")
+    add_allow_untrained(p)
     p.add_argument("--ann", required=True, metavar="FILE.json", help="COCO person_keypoints_*.json or MPII json")
     p.add_argument("--images", required=True, metavar="DIR", help="folder with the images the file names")
     p.add_argument("--boxes", default="gt", metavar="gt|DETS.json",
@@ -222,7 +224,7 @@ def register(subparsers) -> None:
     p.add_argument("--backend", default="torch", choices=BACKENDS, help="runtime (default torch)")
     p.add_argument("--json", metavar="OUT", help="also write the figures to this JSON file")
     p.add_argument("--no-flip", action="store_true", help="no flip test")
-    p.add_argument("--decoder", default="argmax", choices=["argmax", "dark", "beta"], help="heatmap decoder")
+    p.add_argument("--decoder", default="argmax", choices=DECODERS, help="heatmap decoder")
     p.add_argument("--batch", type=int, default=64, help="persons per forward pass (default 64)")
     p.add_argument("--det-thr", type=float, default=0.0, help="minimum detection score with --boxes (default 0)")
     p.add_argument("--headboxes", metavar="MAT", help="MPII: official mpii_gt_val.mat for head sizes (needs scipy)")

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ...errors import PoseappError
+from ...errors import PoseappError, WeightsError
 from ...nets import get_spec
 from ...runtime import OnnxRunner, TorchRunner, create_runner, default_weights, load_model, read_checkpoint
 from ...runtime.model import LoadedModel
@@ -30,8 +30,13 @@ def checkpoint_meta(weights: str | Path | None) -> dict:
 
 
 def build_runner(model: str, backend: str = "torch", weights: str | Path | None = None,
-                 num_joints: int = 17, threads: int = 0):
-    """A runner for ``model`` predicting ``num_joints`` joints (what the annotation file needs)."""
+                 num_joints: int = 17, threads: int = 0, allow_untrained: bool = False):
+    """A runner for ``model`` predicting ``num_joints`` joints (what the annotation file needs).
+
+    Without ``weights`` and without a shipped checkpoint (or for another joint
+    count than the shipped one's 17) it is a ``WeightsError`` unless
+    ``allow_untrained`` (random init, as in ``load_model``).
+    """
     get_spec(model)  # an unknown model name is a one-line error
     meta = checkpoint_meta(weights)
     saved_k = int(meta.get("num_joints", num_joints))
@@ -45,10 +50,15 @@ def build_runner(model: str, backend: str = "torch", weights: str | Path | None 
             f"the shipped {model} weights predict the 17 COCO joints; pass --weights trained on this "
             f"{num_joints}-joint dataset"
         )
-    if num_joints == 17:
-        return create_runner(model, backend, weights, threads)  # the app's path (input size from the checkpoint)
+    if num_joints == 17:  # the app's path (input size from the checkpoint)
+        return create_runner(model, backend, weights, threads, allow_untrained=allow_untrained)
     if backend not in ("torch", "onnx"):
         raise PoseappError(f"unknown backend {backend!r}; choose one of: torch, onnx")
+    if not weights and not allow_untrained:
+        raise WeightsError(
+            f"no {num_joints}-joint weights for {model}: pass --weights trained on this dataset, "
+            "or add --allow-untrained to score random weights"
+        )
     loaded = load_model(model, weights, num_joints=num_joints) if weights else _untrained(model, num_joints)
     if backend == "torch":
         if threads > 0:
@@ -60,7 +70,9 @@ def build_runner(model: str, backend: str = "torch", weights: str | Path | None 
 def _untrained(model: str, num_joints: int) -> LoadedModel:
     """``load_model`` without a checkpoint (it would pick the shipped COCO one)."""
     from ...nets import create_model
-    from ...runtime.model import UNTRAINED_SEED
+    from ...runtime.model import UNTRAINED_SEED, log
+
+    log.warning("warning: no %d-joint weights for %s: scoring random weights (keypoints are noise)", num_joints, model)
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(UNTRAINED_SEED)
