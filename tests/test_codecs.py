@@ -49,6 +49,40 @@ def test_flip_back_swaps_sides_and_mirrors() -> None:
         assert coords[0, j, 0] == pytest.approx(pts[0, swap.get(j, j), 0], abs=0.3)
 
 
+def test_flip_back_shift_puts_the_flipped_peak_where_the_app_expects() -> None:
+    """The app's flip test (``shift=True``, HRNet protocol) on a crop mirrored as the pipeline mirrors it.
+
+    A joint at input column ``x`` (heatmap ``x / 4``, as ``heatmap_to_image`` reads it) sits at
+    ``W_in - 1 - x`` in the mirrored crop, so an exact network puts its peak at
+    ``(W_in - 1 - x) / 4``. Mirroring that map back alone leaves the peak 0.75 heatmap px left of
+    the joint; the one-pixel shift moves it to 0.25 px right, and the flip-test average of the two
+    passes ends within 0.25 px of the joint."""
+    stride, hw = 4, (64, 48)
+    w_in = hw[1] * stride
+    x_in = np.array([40.0, 100.0, 152.0])  # input columns of left_shoulder (5), left_hip (11), nose (0)
+    y_hm = np.array([20.0, 35.0, 10.0])
+    joints = [5, 11, 0]
+    direct = np.zeros((17, 2), np.float32)  # the unflipped pass: peaks at the joints
+    mirrored = np.zeros((17, 2), np.float32)  # the mirrored crop: right and left swap, x mirrored
+    swap = {a: b for p in COCO_FLIP_PAIRS for a, b in (p, p[::-1])}
+    for j, xi, yh in zip(joints, x_in, y_hm):
+        direct[j] = (xi / stride, yh)
+        mirrored[swap.get(j, j)] = ((w_in - 1 - xi) / stride, yh)
+    vis = np.isin(np.arange(17), joints).astype(np.float32)
+    hm_direct = encode_gaussian(direct, vis, hw)[0][None]
+    hm_mirrored = encode_gaussian(mirrored, np.array([vis[swap.get(j, j)] for j in range(17)]), hw)[0][None]
+
+    back, _ = decode(flip_back(hm_mirrored, COCO_FLIP_PAIRS, shift=True), "dark")
+    unshifted, _ = decode(flip_back(hm_mirrored, COCO_FLIP_PAIRS, shift=False), "dark")
+    averaged, _ = decode((hm_direct + flip_back(hm_mirrored, COCO_FLIP_PAIRS)) * 0.5, "dark")  # pipeline.estimate
+    for j, xi, yh in zip(joints, x_in, y_hm):
+        truth = xi / stride
+        assert back[0, j, 0] == pytest.approx(truth + 0.25, abs=0.05), j  # on the joint's own channel
+        assert unshifted[0, j, 0] == pytest.approx(truth - 0.75, abs=0.05), j
+        assert back[0, j, 1] == pytest.approx(yh, abs=0.05) and unshifted[0, j, 1] == pytest.approx(yh, abs=0.05)
+        assert abs(averaged[0, j, 0] - truth) <= 0.25 and averaged[0, j, 1] == pytest.approx(yh, abs=0.05)
+
+
 def test_decode_empty_batch_and_unknown_decoder() -> None:
     c, s = decode(np.zeros((0, 17, 64, 48), np.float32))
     assert c.shape == (0, 17, 2) and s.shape == (0, 17)

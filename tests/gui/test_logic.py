@@ -160,6 +160,16 @@ class _FastCamera:
         self.closed = True
 
 
+def _wait_until(condition, timeout_s: float = 30.0, poll_s: float = 0.002) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout_s`` (generous: the cores are shared)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"condition not met within {timeout_s} s"
+        time.sleep(poll_s)
+
+
 def test_latest_frame_reader_drops_old_frames_and_reports_loss() -> None:
     import time
 
@@ -167,11 +177,15 @@ def test_latest_frame_reader_drops_old_frames_and_reports_loss() -> None:
 
     cam = _FastCamera()
     reader = LatestFrameReader(cam)
-    first = reader.take(1.0)
-    time.sleep(0.2)  # a slow consumer: about 40 frames arrive meanwhile
+    first = reader.take(30.0)
+    assert first is not None
+    # a slow consumer: it takes again only once the camera has delivered 13 more frames, however
+    # long the machine takes for them (no fixed sleep that a busy machine can outlast)
+    _wait_until(lambda: cam.index >= first.index + 14)
+    delivered = cam.index  # frames 0..delivered-1 have left read(); delivered-2 is stored for sure
     newest = reader.take(1.0)
-    assert newest.index - first.index >= 10 and reader.dropped >= 10
-    assert newest.index >= cam.index - 2  # it is the newest one, not the next in a queue
+    assert newest.index >= delivered - 2  # it is the newest one, not the next in a queue
+    assert newest.index - first.index >= 11 and reader.dropped >= 10
     reader.close()
     assert cam.closed
     dying = _FastCamera(frames=3)

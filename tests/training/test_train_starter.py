@@ -91,18 +91,27 @@ def test_ema_of_the_weights(shared_data: Path, tmp_path: Path) -> None:
         expected = d * expected + (1 - d) * model[0].weight.detach()
         ema.update(model)
     assert torch.allclose(ema.materialize(model)[0].weight, expected)
-    # in a run: validation and best.pt use the average, last.pt keeps the raw weights and the average's state
+    # in a run: validation and best.pt use the average, last.pt keeps the raw weights and the average's state.
+    # Epoch 1, then epoch 2 resumed: the average after each epoch is known, so best.pt is checked against
+    # the one of the epoch it was kept at, whichever that is (the first validation always makes a best.pt)
     cfg = small_config(tmp_path, shared_data, epochs=2, ema_decay=0.9, precise_bn=1, val_every=1)
     val = ["data.val={type: coco, ann: annotations/person_keypoints_train2017.json, images: train2017, limit: 4}"]
-    t = Trainer(load_config(cfg, val))
+    Trainer(load_config(cfg, val + ["train.run_epochs=1"])).fit()
+    after_1 = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    best_1 = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
+    k = next(iter(after_1["ema"]["shadow"]))
+    assert best_1["epoch"] == 1 and torch.allclose(best_1["state_dict"][k].float(), after_1["ema"]["shadow"][k])
+    t = Trainer(load_config(cfg, val), resume=True)
     t.fit()
     last = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
     best = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
     assert last["ema"]["updates"] == 2 and set(last["ema"]["shadow"]) == {k for k, _ in t.model.named_parameters()}
-    k = next(iter(last["ema"]["shadow"]))
     assert not torch.allclose(last["ema"]["shadow"][k], last["state_dict"][k].float())
-    if best["epoch"] == 2:
-        assert torch.allclose(best["state_dict"][k].float(), last["ema"]["shadow"][k])
+    assert not torch.allclose(last["ema"]["shadow"][k], after_1["ema"]["shadow"][k])  # the two epochs' averages differ
+    metrics = [r["metric"] for r in last["history"]]
+    assert len(metrics) == 2 and best["epoch"] == (2 if metrics[1] >= metrics[0] else 1)  # ties: the later epoch
+    kept = last if best["epoch"] == 2 else after_1
+    assert torch.allclose(best["state_dict"][k].float(), kept["ema"]["shadow"][k])
     t2 = Trainer(load_config(cfg, ["train.epochs=3"]), resume=True)
     assert t2.ema.updates == 2 and torch.equal(t2.ema.shadow[k], last["ema"]["shadow"][k])
 
