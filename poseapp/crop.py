@@ -71,17 +71,35 @@ def apply_affines(points: np.ndarray, affines: np.ndarray) -> np.ndarray:
 class CropBatch:
     """Network input for one frame's persons and the way back to image pixels."""
 
-    images: np.ndarray  # N x 3 x H x W float32, RGB, ImageNet-normalised
+    images: np.ndarray  # N x 3 x H x W float32, RGB, normalised
     affines: np.ndarray  # N x 2 x 3, image -> crop
     inverse: np.ndarray  # N x 2 x 3, crop -> image
+    sizes_wh: np.ndarray | None = None  # N x 2, the crop window in image pixels (OKS-NMS area: w * h)
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    @staticmethod
+    def concat(batches: list[CropBatch]) -> CropBatch:
+        """One batch of the persons of several (e.g. several images' crops for one forward pass)."""
+        if len(batches) == 1:
+            return batches[0]
+        sizes = None if any(b.sizes_wh is None for b in batches) else np.concatenate([b.sizes_wh for b in batches])
+        return CropBatch(np.concatenate([b.images for b in batches]), np.concatenate([b.affines for b in batches]),
+                         np.concatenate([b.inverse for b in batches]), sizes)
 
 
 class Cropper:
-    """Crops all persons of a frame into one pre-allocated batch."""
+    """Crops all persons of a frame into one pre-allocated batch.
 
-    def __init__(self, input_hw: tuple[int, int] = (256, 192), scale: float = 1.25) -> None:
-        self.input_hw = input_hw
+    ``mean_rgb`` / ``std_rgb``: the normalisation, in 0-255 units (default ImageNet's)."""
+
+    def __init__(self, input_hw: tuple[int, int] = (256, 192), scale: float = 1.25,
+                 mean_rgb: np.ndarray | None = None, std_rgb: np.ndarray | None = None) -> None:
+        self.input_hw = tuple(input_hw)
         self.scale = scale
+        self.mean_rgb = IMAGENET_MEAN_RGB if mean_rgb is None else np.asarray(mean_rgb, np.float32)
+        self.std_rgb = IMAGENET_STD_RGB if std_rgb is None else np.asarray(std_rgb, np.float32)
         self._buf = np.zeros((0, *input_hw, 3), np.uint8)
 
     def __call__(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> CropBatch:
@@ -97,14 +115,16 @@ class Cropper:
                 frame_bgr, affines[i], (w, h), dst=self._buf[i], flags=cv2.INTER_LINEAR,
                 borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0),
             )
-        return CropBatch(normalize_bgr(self._buf[:n]), affines, invert_affines(affines))
+        return CropBatch(normalize_bgr(self._buf[:n], self.mean_rgb, self.std_rgb), affines, invert_affines(affines),
+                         size)
 
 
-def normalize_bgr(batch_bgr_hwc: np.ndarray) -> np.ndarray:
-    """``N x H x W x 3`` BGR uint8 -> ``N x 3 x H x W`` RGB float32, ImageNet-normalised."""
+def normalize_bgr(batch_bgr_hwc: np.ndarray, mean_rgb: np.ndarray = IMAGENET_MEAN_RGB,
+                  std_rgb: np.ndarray = IMAGENET_STD_RGB) -> np.ndarray:
+    """``N x H x W x 3`` BGR uint8 -> ``N x 3 x H x W`` RGB float32, normalised (0-255 mean / std)."""
     rgb = batch_bgr_hwc[..., ::-1].astype(np.float32)
-    rgb -= IMAGENET_MEAN_RGB
-    rgb /= IMAGENET_STD_RGB
+    rgb -= mean_rgb
+    rgb /= std_rgb
     return np.ascontiguousarray(rgb.transpose(0, 3, 1, 2))
 
 

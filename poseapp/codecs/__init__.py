@@ -13,9 +13,14 @@ from .heatmap import (
     encode_gaussian,
     flip_back,
 )
+from .spec import IMAGENET_MEAN, IMAGENET_STD, HeatmapCodec, RunSpec
 
 __all__ = [
     "DECODERS",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "HeatmapCodec",
+    "RunSpec",
     "COCO_FLIP_PAIRS",
     "decode",
     "decode_argmax_quarter",

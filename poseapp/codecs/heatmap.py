@@ -121,6 +121,7 @@ def _gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
 
 def decode_dark(heatmaps: np.ndarray, kernel: int = 11) -> tuple[np.ndarray, np.ndarray]:
     """DARK: blur, take the log, refine the argmax by one Newton (Taylor) step."""
+    kernel = int(kernel)
     n, k, h, w = heatmaps.shape
     px, py, scores = _argmax(heatmaps)
     hm = np.log(np.maximum(_gaussian_blur(heatmaps.astype(np.float32), kernel), 1e-10))
@@ -168,15 +169,16 @@ def decode_beta_soft_argmax(heatmaps: np.ndarray, beta: float = 160.0) -> tuple[
     return coords, scores
 
 
-DECODERS: dict[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]] = {
+DECODERS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
     "argmax": decode_argmax_quarter,
     "dark": decode_dark,
     "beta": decode_beta_soft_argmax,
 }
 
 
-def decode(heatmaps: np.ndarray, method: str = "argmax") -> tuple[np.ndarray, np.ndarray]:
-    """Decode ``N x K x H x W`` heatmaps with the named decoder."""
+def decode(heatmaps: np.ndarray, method: str = "argmax", **params) -> tuple[np.ndarray, np.ndarray]:
+    """Decode ``N x K x H x W`` heatmaps with the named decoder (``params``: its keyword arguments,
+    e.g. ``beta=160`` for ``beta``, ``kernel=11`` for ``dark``)."""
     try:
         fn = DECODERS[method]
     except KeyError:
@@ -184,4 +186,4 @@ def decode(heatmaps: np.ndarray, method: str = "argmax") -> tuple[np.ndarray, np
     if heatmaps.shape[0] == 0:
         k = heatmaps.shape[1]
         return np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
-    return fn(np.asarray(heatmaps, dtype=np.float32))
+    return fn(np.asarray(heatmaps, dtype=np.float32), **params)

@@ -8,10 +8,12 @@ from __future__ import annotations
 import importlib
 
 _WHERE = {
-    "BACKENDS": "runners", "OnnxRunner": "runners", "TorchRunner": "runners", "create_runner": "runners",
-    "LoadedModel": "model", "load_model": "model",
+    "BACKENDS": "runners", "RUNNERS": "runners", "Runner": "runners", "OnnxRunner": "runners",
+    "OnnxInt8Runner": "runners", "TorchRunner": "runners", "DeviceRunner": "runners", "create_runner": "runners",
+    "LoadedModel": "model", "WeightsRef": "model", "load_model": "model", "locate_weights": "model",
     "export_onnx": "export", "read_metadata": "export",
     "default_weights": "weights", "load_weights": "weights", "read_checkpoint": "weights", "save_checkpoint": "weights",
+    "checkpoint_meta": "weights",
 }
 
 __all__ = sorted(_WHERE)

@@ -1,4 +1,10 @@
-"""ONNX export with a dynamic batch dimension and metadata read back on load."""
+"""ONNX export with a dynamic batch dimension and metadata read back on load.
+
+The metadata holds the model name, input size, keypoint count and weights hash
+(``model``, ``input_h``, ``input_w``, ``num_keypoints``, ``weights``) and the
+whole ``RunSpec`` as JSON (``run_spec``: normalisation, flip pairs, codec), so
+``OnnxRunner(path)`` runs the file as its checkpoint would be run.
+"""
 from __future__ import annotations
 
 import os
@@ -33,14 +39,9 @@ def export_onnx(loaded: LoadedModel, out: str | os.PathLike) -> Path:
                 opset_version=OPSET, dynamo=False, do_constant_folding=True,
             )
         proto = onnx.load(str(tmp))
-        meta = {
-            "model": loaded.name,
-            "input_h": str(h),
-            "input_w": str(w),
-            "num_keypoints": str(loaded.num_joints),
-            "weights": loaded.weights_id,
-            "producer": "poseapp",
-        }
+        spec = loaded.spec.to_onnx_metadata()  # the file runs without its .pt: input size, layout, codec
+        meta = {**{k: spec.pop(k) for k in ("model", "input_h", "input_w", "num_keypoints")},
+                "weights": loaded.weights_id, "producer": "poseapp", **spec}
         del proto.metadata_props[:]
         for k, v in meta.items():
             proto.metadata_props.add(key=k, value=v)

@@ -23,20 +23,20 @@ import numpy as np
 
 from ..errors import PoseappError
 from .export import read_metadata
-from .model import LoadedModel
+from .model import LoadedModel, WeightsRef
 from .weights import models_dir, read_manifest, sha256_of
 
 INT8_SUFFIX = ".int8.onnx"
 
 
-def cached_int8_path(loaded: LoadedModel) -> Path:
+def cached_int8_path(loaded: LoadedModel | WeightsRef) -> Path:
     from .runners import cache_dir
 
     h, w = loaded.input_hw
     return cache_dir() / f"{loaded.name}-{loaded.weights_id}-k{loaded.num_joints}-{h}x{w}-int8.onnx"
 
 
-def shipped_int8_path(loaded: LoadedModel) -> Path | None:
+def shipped_int8_path(loaded: LoadedModel | WeightsRef) -> Path | None:
     """``models/<name>.int8.onnx`` when ``loaded`` is the shipped checkpoint at its own size."""
     entry = read_manifest().get(loaded.name)
     if not entry or not entry.get("int8") or loaded.weights is None:
@@ -51,7 +51,7 @@ def shipped_int8_path(loaded: LoadedModel) -> Path | None:
     return path if path.is_file() else None
 
 
-def int8_path_for(loaded: LoadedModel) -> Path:
+def int8_path_for(loaded: LoadedModel | WeightsRef) -> Path:
     """The int8 ONNX file of ``loaded`` (shipped or made by ``poseapp quantize``), or a one-line error."""
     for path in (shipped_int8_path(loaded), cached_int8_path(loaded)):
         if path is not None and path.is_file():
@@ -65,15 +65,19 @@ def int8_path_for(loaded: LoadedModel) -> Path:
 
 
 def calibration_crops(ann: Path, images: Path, input_hw: tuple[int, int], count: int = 128,
-                      box_scale: float = 1.25) -> np.ndarray:
-    """Up to ``count`` network inputs (N x 3 x H x W) cropped from the person boxes of a COCO keypoint file."""
+                      box_scale: float = 1.25, spec=None) -> np.ndarray:
+    """Up to ``count`` network inputs (N x 3 x H x W) cropped from the person boxes of a COCO keypoint file
+    (as the app crops them for ``spec``, a ``RunSpec``: its box enlargement and normalisation)."""
     import cv2
 
     from ..crop import Cropper
     from ..training.datasets.base import SourceSpec, build_source
 
     source = build_source(SourceSpec(type="coco", ann=Path(ann), images=Path(images)))
-    cropper = Cropper(tuple(input_hw), scale=box_scale)
+    if spec is None:
+        cropper = Cropper(tuple(input_hw), scale=box_scale)
+    else:
+        cropper = Cropper(tuple(input_hw), scale=spec.box_scale, mean_rgb=spec.mean_rgb_255, std_rgb=spec.std_rgb_255)
     by_image: dict[Path, list[np.ndarray]] = {}
     for s in source.samples:
         by_image.setdefault(Path(s.image), []).append(np.asarray(s.box_xyxy, np.float32))
@@ -138,12 +142,12 @@ def quantize_onnx(fp32_path: Path, crops: np.ndarray, out: Path, calibration: st
     return out
 
 
-def quantize_model(loaded: LoadedModel, ann: Path, images: Path, out: Path | None = None, count: int = 128) -> Path:
+def quantize_model(loaded: LoadedModel | WeightsRef, ann: Path, images: Path, out: Path | None = None, count: int = 128) -> Path:
     """Export ``loaded`` (fp32 ONNX, cached), calibrate on ``count`` crops of ``ann`` and write its int8 file."""
     from .runners import onnx_path_for
 
     fp32 = onnx_path_for(loaded)
-    crops = calibration_crops(ann, images, loaded.input_hw, count)
+    crops = calibration_crops(ann, images, loaded.input_hw, count, spec=loaded.spec)
     out = Path(out) if out else cached_int8_path(loaded)
     return quantize_onnx(fp32, crops, out, calibration=f"{len(crops)} person crops of {Path(ann).name}")
 

@@ -1,24 +1,44 @@
 """Pose runtimes behind one interface: ``runner(batch N x 3 x H x W) -> N x K x h x w``.
 
-``TorchRunner`` runs the network eagerly (inference mode, channels-last);
-``OnnxRunner`` runs the exported graph with ONNX Runtime. ``create_runner``
-builds either from a model name; ONNX files are exported once into a cache
-folder keyed by model and weights, and sessions are cached per file.
+Every runner has ``backend``, ``name``, ``input_hw``, ``num_joints`` and ``spec``
+(the ``RunSpec`` of its weights) and is called on a float32 batch. ``RUNNERS``
+maps each backend name to its class; ``create_runner`` finds the weights
+(``locate_weights``: checkpoint and ``RunSpec``, no module built) and asks the
+class for a runner (``from_weights``):
+
+- ``torch`` (``TorchRunner``): the PyTorch module, eager, inference mode, channels-last;
+- ``onnx`` (``OnnxRunner``): ONNX Runtime on the fp32 export, cached per model, weights,
+  joint count and input size; the PyTorch module is built only to export a missing file;
+- ``onnx-int8`` (``OnnxInt8Runner``): the static int8 file (shipped, or ``poseapp quantize``).
+
+``OnnxRunner(path)`` also runs an ONNX file on its own, with the ``RunSpec`` its metadata carries.
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
+import torch.nn as nn
 
-from ..defaults import BACKENDS  # ("torch", "onnx", "onnx-int8"); onnx-int8: static int8 (runtime/quantize.py)
+from ..codecs import RunSpec
+from ..defaults import BACKENDS  # noqa: F401  (the same names as RUNNERS, torch-free for the parsers)
 from ..errors import PoseappError
 from .export import export_onnx, read_metadata
-from .model import LoadedModel, load_model
+from .model import LoadedModel, WeightsRef, locate_weights
+
+
+class Runner(Protocol):
+    backend: str
+    name: str
+    input_hw: tuple[int, int]
+    num_joints: int
+    spec: RunSpec
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
 
 def cache_dir() -> Path:
@@ -33,12 +53,20 @@ class TorchRunner:
     def __init__(self, loaded: LoadedModel, channels_last: bool = True) -> None:
         self.loaded = loaded
         self.name = loaded.name
-        self.input_hw = loaded.input_hw
+        self.input_hw = tuple(loaded.input_hw)
         self.num_joints = loaded.num_joints
+        self.spec = loaded.spec
+        self.weights_id = loaded.weights_id
         self.module = loaded.module.eval()
         self.channels_last = channels_last
         if channels_last:
             self.module = self.module.to(memory_format=torch.channels_last)
+
+    @classmethod
+    def from_weights(cls, ref: WeightsRef, threads: int = 0) -> TorchRunner:
+        if threads > 0:
+            torch.set_num_threads(threads)
+        return cls(ref.load())
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
@@ -46,6 +74,23 @@ class TorchRunner:
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             return self.module(x).float().contiguous().numpy()
+
+
+class DeviceRunner(TorchRunner):
+    """``TorchRunner`` over a network that lives on ``device`` (validation while training)."""
+
+    def __init__(self, module: nn.Module, name: str, input_hw: tuple[int, int], num_joints: int,
+                 device: torch.device, channels_last: bool = True, spec: RunSpec | None = None) -> None:
+        loaded = LoadedModel(name, module, None, "training", tuple(input_hw), num_joints, spec)
+        super().__init__(loaded, channels_last=channels_last)
+        self.device = device
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(self.device, non_blocking=True)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode():
+            return self.module(x).float().cpu().contiguous().numpy()
 
 
 _SESSIONS: dict[tuple[str, int], "object"] = {}
@@ -76,49 +121,70 @@ def _session(path: Path, threads: int):
 
 
 class OnnxRunner:
-    def __init__(self, onnx_path: str | os.PathLike, threads: int = 0, backend: str = "onnx") -> None:
-        self.backend = backend
+    """ONNX Runtime on one file. ``spec``: how to run it (default: the ``RunSpec`` in the file's metadata)."""
+
+    backend = "onnx"
+
+    def __init__(self, onnx_path: str | os.PathLike, threads: int = 0, backend: str | None = None,
+                 spec: RunSpec | None = None, weights_id: str | None = None) -> None:
+        if backend is not None:
+            self.backend = backend
         self.path = Path(onnx_path)
         meta = read_metadata(self.path)
-        self.name = meta.get("model", self.path.stem)
-        self.input_hw = (int(meta.get("input_h", 256)), int(meta.get("input_w", 192)))
-        self.num_joints = int(meta.get("num_keypoints", 17))
+        self.spec = spec or RunSpec.from_onnx_metadata(meta, self.path.stem)
+        self.name = self.spec.model or meta.get("model", self.path.stem)
+        self.input_hw = tuple(self.spec.input_hw)
+        self.num_joints = self.spec.num_joints
+        self.weights_id = weights_id or meta.get("weights") or self.path.stem
         self.session = _session(self.path, threads)
         self.input_name = self.session.get_inputs()[0].name
+
+    @classmethod
+    def from_weights(cls, ref: WeightsRef, threads: int = 0) -> OnnxRunner:
+        return cls(onnx_path_for(ref), threads=threads, spec=ref.spec, weights_id=ref.weights_id)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(batch, dtype=np.float32)
         return self.session.run(None, {self.input_name: x})[0]
 
 
-def onnx_path_for(loaded: LoadedModel) -> Path:
-    """The cached ONNX file of ``loaded``, exported on first use."""
+class OnnxInt8Runner(OnnxRunner):
+    """``OnnxRunner`` on the static int8 model of the weights (``poseapp.runtime.quantize``)."""
+
+    backend = "onnx-int8"
+
+    @classmethod
+    def from_weights(cls, ref: WeightsRef, threads: int = 0) -> OnnxInt8Runner:
+        from .quantize import int8_path_for
+
+        return cls(int8_path_for(ref), threads=threads, spec=ref.spec, weights_id=ref.weights_id)
+
+
+# one class per backend; poseapp.defaults.BACKENDS (what the parsers offer) lists the same names (a test checks)
+RUNNERS: dict[str, type] = {"torch": TorchRunner, "onnx": OnnxRunner, "onnx-int8": OnnxInt8Runner}
+
+
+def onnx_path_for(loaded: WeightsRef | LoadedModel) -> Path:
+    """The cached ONNX file of ``loaded``; exported on first use (only then is the PyTorch module built)."""
     h, w = loaded.input_hw
     path = cache_dir() / f"{loaded.name}-{loaded.weights_id}-k{loaded.num_joints}-{h}x{w}.onnx"
     if not path.is_file():
-        export_onnx(loaded, path)
+        export_onnx(loaded.load(), path)
     return path
 
 
 def create_runner(model: str, backend: str = "torch", weights: str | Path | None = None, threads: int = 0,
-                  input_hw: tuple[int, int] | None = None, allow_untrained: bool = False):
-    """A runner for the registered network ``model`` on ``backend`` ('torch', 'onnx' or 'onnx-int8').
+                  input_hw: tuple[int, int] | None = None, allow_untrained: bool = False,
+                  num_joints: int | None = None) -> Runner:
+    """A runner for the registered network ``model`` on ``backend`` (a key of ``RUNNERS``).
 
     ``input_hw`` runs the network at another crop size than its checkpoint's
     (the networks are fully convolutional), e.g. the papers' 256x192 in ``bench``.
+    ``num_joints``: the joint count the caller needs (e.g. an MPII file's 16; None: the checkpoint's).
     ``allow_untrained``: as in ``load_model``.
     """
-    if backend not in BACKENDS:
-        raise PoseappError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    loaded = load_model(model, weights, allow_untrained=allow_untrained)
-    if input_hw is not None:
-        loaded = dataclasses.replace(loaded, input_hw=(int(input_hw[0]), int(input_hw[1])))
-    if backend == "torch":
-        if threads > 0:
-            torch.set_num_threads(threads)
-        return TorchRunner(loaded)
-    if backend == "onnx-int8":
-        from .quantize import int8_path_for
-
-        return OnnxRunner(int8_path_for(loaded), threads=threads, backend=backend)
-    return OnnxRunner(onnx_path_for(loaded), threads=threads)
+    cls = RUNNERS.get(backend)
+    if cls is None:
+        raise PoseappError(f"unknown backend {backend!r}; choose one of: {', '.join(RUNNERS)}")
+    ref = locate_weights(model, weights, num_joints=num_joints, allow_untrained=allow_untrained, input_hw=input_hw)
+    return cls.from_weights(ref, threads)

@@ -1,7 +1,9 @@
 """Checkpoint files: where the shipped ones live and how any one is loaded.
 
 A checkpoint is a ``torch.save``d dict ``{"model": name, "state_dict": {...},
-"num_joints": K, "input_hw": [H, W], ...}``; a bare state dict is accepted too.
+"num_joints": K, "input_hw": [H, W], "layout": ..., "run_spec": {...}, ...}``;
+``run_spec`` (``poseapp.codecs.RunSpec.to_dict()``) says how to run it, and a
+checkpoint without one runs with today's defaults. A bare state dict is accepted too.
 Tensors may be stored in fp16 and are cast to the model's dtype on load.
 Loading always uses ``torch.load(..., weights_only=True)``.
 """
@@ -13,7 +15,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from ..errors import WeightsError
+from ..errors import PoseappError, WeightsError
 # the torch-free manifest helpers, re-exported: callers import them from here too
 from .manifest import AP_SETS, default_weights, models_dir, read_manifest, sha256_of, shipped_ap  # noqa: F401
 
@@ -38,14 +40,26 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     raise WeightsError(f"weights file {path} holds no state dict: expected a checkpoint saved by poseapp")
 
 
-def load_weights(model: nn.Module, path: str | os.PathLike, model_name: str | None = None) -> dict:
-    """Load ``path`` into ``model`` strictly; return the checkpoint's metadata."""
+def checkpoint_meta(path: str | os.PathLike, model_name: str | None = None) -> dict:
+    """A checkpoint's metadata (``num_joints``, ``input_hw``, ``run_spec``, ...) without its tensors,
+    checked to be for ``model_name``."""
     ckpt = read_checkpoint(path)
+    check_model_name(ckpt, path, model_name)
+    return {k: v for k, v in ckpt.items() if k not in ("state_dict", "optimizer", "scheduler", "scaler", "ema")}
+
+
+def check_model_name(ckpt: dict, path: str | os.PathLike, model_name: str | None) -> None:
     saved_for = ckpt.get("model")
     if model_name and saved_for and saved_for != model_name:
         raise WeightsError(
             f"weights file {path} is for model {saved_for!r}, not {model_name!r}: pass --model {saved_for}"
         )
+
+
+def load_weights(model: nn.Module, path: str | os.PathLike, model_name: str | None = None) -> dict:
+    """Load ``path`` into ``model`` strictly; return the checkpoint's metadata."""
+    ckpt = read_checkpoint(path)
+    check_model_name(ckpt, path, model_name)
     state = ckpt["state_dict"]
     own = model.state_dict()
     missing = [k for k in own if k not in state]
@@ -64,7 +78,22 @@ def load_weights(model: nn.Module, path: str | os.PathLike, model_name: str | No
 
 
 def save_checkpoint(model: nn.Module, path: str | os.PathLike, model_name: str, half: bool = False, **meta) -> Path:
-    """Save ``model`` as a poseapp checkpoint (optionally in fp16), atomically."""
+    """Save ``model`` as a poseapp checkpoint (optionally in fp16), atomically.
+
+    The checkpoint says how to run it: ``run_spec`` (a ``poseapp.codecs.RunSpec`` or its dict; without
+    one, today's defaults with the ``num_joints`` / ``input_hw`` / ``layout`` given)."""
+    from ..codecs.spec import SPEC_KEY, RunSpec
+
+    spec = meta.pop(SPEC_KEY, None)
+    if spec is None:
+        spec = RunSpec.from_checkpoint_meta({**meta, "model": model_name}, model_name, _registry_hw(model_name))
+    elif not isinstance(spec, RunSpec):
+        spec = RunSpec.from_dict(spec)
+    meta[SPEC_KEY] = spec.replace(model=spec.model or model_name).to_dict()
+    meta.setdefault("num_joints", spec.num_joints)
+    meta.setdefault("input_hw", list(spec.input_hw))
+    if spec.layout:
+        meta.setdefault("layout", spec.layout)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone()
@@ -73,3 +102,12 @@ def save_checkpoint(model: nn.Module, path: str | os.PathLike, model_name: str, 
     torch.save({"model": model_name, "state_dict": state, **meta}, tmp)
     os.replace(tmp, path)
     return path
+
+
+def _registry_hw(model_name: str) -> tuple[int, int]:
+    from ..nets import get_spec
+
+    try:
+        return tuple(get_spec(model_name).input_hw)
+    except PoseappError:
+        return (256, 192)

@@ -4,7 +4,8 @@
 the last training run (the runs are the stages that led to it, in order),
 
 1. stores its weights in fp16 as ``models/<name>.pt`` (with ``input_hw``,
-   ``num_joints`` and the recipe name);
+   ``num_joints``, the recipe name and the run's ``RunSpec``, whose decoder
+   becomes the one that measures best on the primary set);
 2. measures, through ``poseapp eval``'s code path on the stored file: COCO AP
    on coco-mini val2017 with ground-truth boxes (flip test on and off; the
    argmax + quarter-offset, DARK and Beta-Soft-Argmax decoders) and AP on LSPet
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from ..codecs import RunSpec
 from ..errors import PoseappError
 from ..nets import count_macs, count_params, create_model, get_spec
 from ..runtime import read_checkpoint, save_checkpoint
@@ -95,6 +97,12 @@ def measure(model: str, weights: Path, sets: list[EvalSet], progress: bool = Fal
                     out[f"{s.key}_{k.lower()}"] = round(float(res.metrics[k]), 4)
                 out[f"{s.key}_per_joint_oks"] = per_joint_record(res.metrics)
     return out
+
+
+def best_decoder(metrics: dict, key: str) -> str:
+    """The decoder with the highest AP (flip test) on the set ``key`` (argmax on a tie)."""
+    ap = {d: metrics.get(f"{key}_ap" if d == "argmax" else f"{key}_ap_{d}") for d in DECODERS}
+    return max((d for d in DECODERS if ap[d] is not None), key=lambda d: (ap[d], d == "argmax"), default="argmax")
 
 
 def make_int8(model: str, weights: Path, out: Path, shared_data: Path, sets: list[EvalSet]) -> dict:
@@ -255,10 +263,19 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
     target = out_dir / f"{model}.pt"
     tmp_target = out_dir / f".{model}.pt.new"
-    save_checkpoint(net, tmp_target, model, half=True, num_joints=17, input_hw=input_hw, layout="coco",
-                    recipe=summary["stages"][-1]["recipe"], starter=True)
+    run_spec = RunSpec.from_checkpoint_meta(ckpt, model, spec.input_hw).replace(model=model, input_hw=tuple(input_hw))
+
+    def store(run_spec: RunSpec) -> None:
+        save_checkpoint(net, tmp_target, model, half=True, num_joints=17, input_hw=input_hw, layout="coco",
+                        recipe=summary["stages"][-1]["recipe"], starter=True, run_spec=run_spec)
+
+    store(run_spec)
     try:
         metrics = measure(model, tmp_target, sets, progress)  # the figures of the fp16 file that ships
+        decoder = best_decoder(metrics, sets[0].key)
+        if decoder != run_spec.codec.decoder:  # the file runs with the decoder that measured best (same tensors)
+            run_spec = run_spec.with_overrides(decoder=decoder)
+            store(run_spec)
     except BaseException:
         tmp_target.unlink(missing_ok=True)
         raise
@@ -289,6 +306,7 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
         "metrics": metrics,
         "teacher_metrics": teacher,
         "int8": int8,
+        "run_spec": run_spec.to_dict(),
         "training": summary,
         "date": _dt.date.today().isoformat(),
     }
@@ -320,6 +338,19 @@ def _status(name: str, ap: float | None, thunder: float | None, lightning: float
         return f"Status: coco17 val AP {ap:.3f}{vs}, above the project's {floor} floor."
     return (f"**Status: below the floor.** coco17 val AP {ap:.3f}{vs} is below the project's {floor} floor: "
             "skeletons are rough. This file is the best checkpoint so far, not a finished model.")
+
+
+def run_spec_lines(e: dict, sets: list[EvalSet]) -> list[str]:
+    """How the checkpoint runs (its ``run_spec``): the decoder that measured best and the flip-test default."""
+    if not e.get("run_spec"):
+        return []
+    c = e["run_spec"]["codec"]
+    m, k = e["metrics"], sets[0].key
+    figures = ", ".join(f"{n} {_fmt(m.get(f'{k}_ap' if d == 'argmax' else f'{k}_ap_{d}'))}"
+                        for d, n in (("argmax", "argmax"), ("dark", "DARK"), ("beta", "Beta-Soft-Argmax")))
+    return [f"- Runs with: the {c['decoder']} decoder, the best on {sets[0].short} (AP with flip test: {figures}), "
+            f"flip test {'on' if c['flip_test'] else 'off'} by default; the checkpoint and its ONNX files record "
+            "both (`--decoder` and `--flip`/`--no-flip` override them)."]
 
 
 def _recipe_path(stage: dict) -> str:
@@ -433,6 +464,7 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
         "(the design choices are in the module docstring under `poseapp/nets/`).",
         f"- File: `models/{e['file']}` ({e['bytes'] / 1e6:.1f} MB, fp16 storage, loaded as fp32), sha256 `{e['sha256']}`.",
         f"- Input: {h}x{w} crops (the runtime reads the size from the checkpoint), heatmaps {h // 4}x{w // 4}.",
+        *run_spec_lines(e, sets),
         "",
         "## Training data",
         "",

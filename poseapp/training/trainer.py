@@ -201,11 +201,19 @@ class Trainer:
         return int(out.shape[2]), int(out.shape[3])
 
     def _meta(self) -> dict:
+        from ..codecs import HeatmapCodec, RunSpec
+
+        d, e = self.cfg.data, self.cfg.eval
+        codec = HeatmapCodec(stride=self.input_hw[0] // self.hm_hw[0], sigma=d.sigma, decoder=e.decoder,
+                             flip_test=e.flip_test)  # how this recipe validates: how the checkpoint runs
+        spec = RunSpec(self.cfg.model, self.input_hw, self.layout.num_joints, self.layout.name, self.layout.flip_pairs,
+                       box_scale=d.box_scale, codec=codec)
         return {
             "num_joints": self.layout.num_joints,
             "input_hw": list(self.input_hw),
             "layout": self.layout.name,
             "config_name": self.cfg.name,
+            "run_spec": spec.to_dict(),
         }
 
     def _load_resume(self) -> None:
