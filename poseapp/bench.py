@@ -215,19 +215,21 @@ def apply_peaks(results: list[PoseBench], peaks: dict, log=print) -> None:
             r.roofline_pps = round(peak["gmacs_per_s"] / r.gmacs, 1)
 
 
-def bench_pose(runner, batch: int, persons: int, repeats: int, warmup: int = 2) -> tuple[list[float], float]:
-    """PPS of ``runner`` at ``batch`` over ``persons`` persons in ``repeats`` parts."""
-    h, w = runner.input_hw
+def bench_pose(estimator, batch: int, persons: int, repeats: int, warmup: int = 2) -> tuple[list[float], float]:
+    """PPS of the network stage of ``estimator`` (a ``TopDownEstimator``; flip test as it is set) at ``batch``
+    over ``persons`` persons in ``repeats`` parts."""
+    h, w = estimator.spec.input_hw
     x = np.random.default_rng(0).standard_normal((batch, 3, h, w)).astype(np.float32)
+    run = estimator.heatmaps
     for _ in range(warmup):
-        runner(x)
+        run(x)
     per_repeat = max(batch, int(np.ceil(persons / repeats / batch)) * batch)
     pps, batch_s = [], []
     for _ in range(repeats):
         done, t0 = 0, time.perf_counter()
         while done < per_repeat:
             tb = time.perf_counter()
-            runner(x)
+            run(x)
             batch_s.append(time.perf_counter() - tb)
             done += batch
         pps.append(done / (time.perf_counter() - t0))
@@ -276,6 +278,7 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
     """
     import torch
 
+    from .estimator import TopDownEstimator
     from .nets import count_macs, get_spec
     from .runtime import create_runner
     from .runtime.model import load_model
@@ -292,8 +295,9 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
         gmacs = count_macs(loaded.module, hw) / 1e9
         for backend in backends:
             runner = create_runner(model, backend, threads=threads, input_hw=hw, allow_untrained=allow_untrained)
+            estimator = TopDownEstimator(runner, flip_test=False)  # the papers' PPS: one pass per person
             for b in batches:
-                pps, ms = bench_pose(runner, b, persons, repeats, warmup=1 if quick else 3)
+                pps, ms = bench_pose(estimator, b, persons, repeats, warmup=1 if quick else 3)
                 med = statistics.median(pps)
                 r = PoseBench(model, backend, b, round(gmacs, 4), round(med, 2), round(min(pps), 2), round(max(pps), 2),
                               round(ms, 2), persons, round(med * gmacs, 2), input_hw=hw)  # fraction: apply_peaks

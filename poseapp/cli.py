@@ -28,6 +28,15 @@ def _add_model_args(p: argparse.ArgumentParser, backend: bool = True) -> None:
                        help=f"runtime (default {DEFAULT_BACKEND}; onnx-int8 needs an int8 file: shipped or 'poseapp quantize')")
 
 
+def add_codec_overrides(p: argparse.ArgumentParser, decoders: tuple[str, ...]) -> None:
+    """``--decoder`` and ``--flip/--no-flip``: override what the checkpoint says (its RunSpec)."""
+    p.add_argument("--decoder", default=None, choices=decoders,
+                   help="heatmap decoder (default: the checkpoint's; argmax for checkpoints that record none)")
+    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
+                   help="flip test: average with the mirrored crop (default: the checkpoint's; off for "
+                        "checkpoints that record none)")
+
+
 def add_allow_untrained(p: argparse.ArgumentParser) -> None:
     """``--allow-untrained``: run a network that has no trained weights (else a one-line error, exit 2)."""
     p.add_argument("--allow-untrained", action="store_true",
@@ -86,7 +95,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     loaded = load_model(args.model, args.weights, allow_untrained=args.allow_untrained)
     out = export_onnx(loaded, args.out)
-    print(f"wrote {out} ({args.model}, input 1x3x{loaded.input_hw[0]}x{loaded.input_hw[1]} with dynamic batch, weights {loaded.weights_id})")
+    print(f"wrote {out} ({args.model}, input 1x3x{loaded.input_hw[0]}x{loaded.input_hw[1]} with dynamic batch, weights {loaded.weights_id}; "
+          f"runs as {loaded.spec.describe()})")
     return 0
 
 
@@ -188,8 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detector", default=None, help="detector file (.pt/.onnx) or ultralytics name (default $POSEAPP_DETECTOR or yolo11n.pt)")
     p.add_argument("--det-conf", type=float, default=0.3, help="detector confidence threshold (default 0.3)")
     p.add_argument("--det-every", type=int, default=1, metavar="K", help="run the detector every K frames (default 1)")
-    p.add_argument("--decoder", default="argmax", choices=DECODERS, help="heatmap decoder (default argmax)")
-    p.add_argument("--flip", action="store_true", help="flip test (average with the mirrored crop)")
+    add_codec_overrides(p, DECODERS)
     p.add_argument("--no-smooth", action="store_true", help="turn the One Euro smoothing off")
     p.add_argument("--min-cutoff", type=float, default=1.0, help="One Euro min cutoff in Hz (default 1.0)")
     p.add_argument("--beta", type=float, default=0.05, help="One Euro speed coefficient (default 0.05)")

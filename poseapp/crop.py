@@ -102,6 +102,11 @@ class Cropper:
         self.std_rgb = IMAGENET_STD_RGB if std_rgb is None else np.asarray(std_rgb, np.float32)
         self._buf = np.zeros((0, *input_hw, 3), np.uint8)
 
+    @classmethod
+    def from_spec(cls, spec) -> Cropper:
+        """The crop a ``poseapp.codecs.RunSpec`` asks for: its input size, box enlargement and normalisation."""
+        return cls(tuple(spec.input_hw), scale=spec.box_scale, mean_rgb=spec.mean_rgb_255, std_rgb=spec.std_rgb_255)
+
     def __call__(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> CropBatch:
         h, w = self.input_hw
         boxes = np.asarray(boxes_xyxy, np.float32).reshape(-1, 4)

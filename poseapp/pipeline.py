@@ -3,6 +3,9 @@
 
 ``Pipeline.process`` handles one frame and returns a ``FrameResult`` with the
 persons and the milliseconds each stage took; ``Pipeline.render`` draws it.
+Boxes to keypoints is ``poseapp.estimator.TopDownEstimator``, the code ``poseapp
+eval`` scores; its decoder and flip test come from the checkpoint's ``RunSpec``
+unless ``PipelineConfig.decoder`` / ``flip_test`` say otherwise.
 """
 from __future__ import annotations
 
@@ -11,12 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .codecs import decode, flip_back
-from .crop import Cropper, heatmap_to_image
 # the defaults live in the torch-free poseapp.defaults (the parser reads them); re-exported here
 from .defaults import DEFAULT_BACKEND, DEFAULT_MODEL, FALLBACK_MODEL, default_model  # noqa: F401
 from .detect import Detections, create_detector
 from .draw import DrawConfig, draw_overlay, draw_poses
+from .estimator import TopDownEstimator
 from .runtime import create_runner
 from .track import OneEuroConfig, PoseSmoother, Tracker, TrackerConfig
 
@@ -29,8 +31,8 @@ class PipelineConfig:
     detector: str | None = None  # path or ultralytics name; None: $POSEAPP_DETECTOR or yolo11n.pt
     det_conf: float = 0.3
     det_every: int = 1
-    decoder: str = "argmax"
-    flip_test: bool = False
+    decoder: str | None = None  # None: the checkpoint's (its RunSpec); a name overrides it
+    flip_test: bool | None = None  # None: the checkpoint's default; True/False overrides it
     smooth: bool = True
     one_euro: OneEuroConfig = field(default_factory=OneEuroConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -95,16 +97,20 @@ class Pipeline:
         self.detector = detector if detector is not None else create_detector(c.detector, conf=c.det_conf)
         self.runner = runner if runner is not None else create_runner(c.model, c.backend, c.weights, c.threads,
                                                                       allow_untrained=c.allow_untrained)
-        self.cropper = Cropper(self.runner.input_hw)
+        self.estimator = self._estimator(self.runner)
         self.tracker = Tracker(c.tracker)
         self.smoother = PoseSmoother(c.one_euro)
         self._frames_seen = 0
         self._last: FrameResult | None = None
 
     # ---- configuration changes (take effect on the next frame) ----
+    def _estimator(self, runner) -> TopDownEstimator:
+        c = self.config
+        return TopDownEstimator(runner, decoder=c.decoder, flip_test=c.flip_test, max_batch=c.max_batch)
+
     def set_runner(self, runner) -> None:
         self.runner = runner
-        self.cropper = Cropper(runner.input_hw)
+        self.estimator = self._estimator(runner)
         self.config.model, self.config.backend = runner.name, runner.backend
 
     def set_model(self, model: str, backend: str, weights: str | None = None) -> None:
@@ -121,31 +127,9 @@ class Pipeline:
 
     # ---- stages ----
     def estimate(self, frame_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-        """Keypoints (N x K x 2, image px) and scores (N x K) for boxes in one frame."""
-        t0 = time.perf_counter()
-        batch = self.cropper(frame_bgr, boxes_xyxy)
-        t1 = time.perf_counter()
-        n = batch.images.shape[0]
-        heatmaps = []
-        for s in range(0, n, self.config.max_batch):
-            chunk = batch.images[s : s + self.config.max_batch]
-            if self.config.flip_test:
-                both = self.runner(np.concatenate([chunk, chunk[..., ::-1]], 0))
-                m = chunk.shape[0]
-                heatmaps.append((both[:m] + flip_back(both[m:])) * 0.5)
-            else:
-                heatmaps.append(self.runner(chunk))
-        t2 = time.perf_counter()
-        k = self.runner.num_joints
-        if heatmaps:
-            hm = np.concatenate(heatmaps, 0)
-            coords, scores = decode(hm, self.config.decoder)
-            stride = (self.runner.input_hw[1] / hm.shape[3], self.runner.input_hw[0] / hm.shape[2])
-            kps = heatmap_to_image(coords, batch.inverse, stride)
-        else:
-            kps, scores = np.zeros((0, k, 2), np.float32), np.zeros((0, k), np.float32)
-        t3 = time.perf_counter()
-        return kps, scores, {"crop": (t1 - t0) * 1e3, "pose": (t2 - t1) * 1e3, "decode": (t3 - t2) * 1e3}
+        """Keypoints (N x K x 2, image px), scores (N x K) and crop/pose/decode ms for boxes in one frame."""
+        poses = self.estimator.estimate(frame_bgr, boxes_xyxy)
+        return poses.keypoints, poses.scores, poses.timings_ms
 
     def process(self, frame_bgr: np.ndarray, index: int, time_s: float) -> FrameResult:
         c = self.config
@@ -196,4 +180,6 @@ class Pipeline:
         return frame_bgr
 
     def describe(self) -> dict:
-        return {"model": self.runner.name, "backend": self.runner.backend, "detector": getattr(self.detector, "name", "?")}
+        e = self.estimator
+        return {"model": self.runner.name, "backend": self.runner.backend, "detector": getattr(self.detector, "name", "?"),
+                "input_hw": list(e.spec.input_hw), "decoder": e.decoder, "flip_test": e.flip_test}

@@ -70,14 +70,12 @@ def calibration_crops(ann: Path, images: Path, input_hw: tuple[int, int], count:
     (as the app crops them for ``spec``, a ``RunSpec``: its box enlargement and normalisation)."""
     import cv2
 
+    from ..codecs import RunSpec
     from ..crop import Cropper
     from ..training.datasets.base import SourceSpec, build_source
 
     source = build_source(SourceSpec(type="coco", ann=Path(ann), images=Path(images)))
-    if spec is None:
-        cropper = Cropper(tuple(input_hw), scale=box_scale)
-    else:
-        cropper = Cropper(tuple(input_hw), scale=spec.box_scale, mean_rgb=spec.mean_rgb_255, std_rgb=spec.std_rgb_255)
+    cropper = Cropper.from_spec((spec or RunSpec(box_scale=box_scale)).replace(input_hw=tuple(input_hw)))
     by_image: dict[Path, list[np.ndarray]] = {}
     for s in source.samples:
         by_image.setdefault(Path(s.image), []).append(np.asarray(s.box_xyxy, np.float32))

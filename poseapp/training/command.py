@@ -115,14 +115,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _eval_teacher(args, source)
     runner = build_runner(args.model, args.backend, args.weights, source.layout.num_joints, args.threads,
                           allow_untrained=args.allow_untrained)
-    cfg = EvalConfig(flip_test=not args.no_flip, decoder=args.decoder, batch_size=args.batch)
+    # the decoder the checkpoint records (its RunSpec) unless --decoder; flip test on unless --no-flip (COCO protocol)
+    cfg = EvalConfig(flip_test=not args.no_flip, decoder=args.decoder or runner.spec.codec.decoder, batch_size=args.batch)
     t0 = time.perf_counter()
     result = evaluate_source(runner, source, cfg, workers=args.workers, progress=not args.quiet)
     seconds = time.perf_counter() - t0
     print(result.table.rstrip())
-    weights_id = getattr(getattr(runner, "loaded", None), "weights_id", None) or Path(getattr(runner, "path", "")).stem
+    weights_id = getattr(runner, "weights_id", None) or Path(getattr(runner, "path", "")).stem
     print(f"{args.model} ({weights_id}, {runner.backend}, input {runner.input_hw[0]}x{runner.input_hw[1]}, "
-          f"flip {'on' if cfg.flip_test else 'off'}) on {ann.name}, boxes {'ground truth' if args.boxes == 'gt' else Path(args.boxes).name}: "
+          f"{cfg.decoder}, flip {'on' if cfg.flip_test else 'off'}) on {ann.name}, boxes {'ground truth' if args.boxes == 'gt' else Path(args.boxes).name}: "
           f"{result.line()}, {seconds:.1f} s")
     _print_per_joint(args, result)
     if kind == "mpii" and source.extra.get("head_source") == "head_segment":
@@ -224,7 +225,8 @@ def register(subparsers) -> None:
     p.add_argument("--backend", default="torch", choices=BACKENDS, help="runtime (default torch)")
     p.add_argument("--json", metavar="OUT", help="also write the figures to this JSON file")
     p.add_argument("--no-flip", action="store_true", help="no flip test")
-    p.add_argument("--decoder", default="argmax", choices=DECODERS, help="heatmap decoder")
+    p.add_argument("--decoder", default=None, choices=DECODERS,
+                   help="heatmap decoder (default: the checkpoint's; argmax for checkpoints that record none)")
     p.add_argument("--batch", type=int, default=64, help="persons per forward pass (default 64)")
     p.add_argument("--det-thr", type=float, default=0.0, help="minimum detection score with --boxes (default 0)")
     p.add_argument("--headboxes", metavar="MAT", help="MPII: official mpii_gt_val.mat for head sizes (needs scipy)")

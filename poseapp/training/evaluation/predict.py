@@ -1,11 +1,11 @@
-"""Top-down inference over annotated persons with the app's stages.
+"""Top-down inference over annotated persons: the app's ``TopDownEstimator`` over a dataset.
 
-Per image: ``poseapp.crop.Cropper`` (box centre, input aspect, x1.25) -> the
-runner -> optional flip test (``poseapp.codecs.flip_back`` with the dataset's
-flip pairs: mirrored, swapped, shifted one pixel; HRNet protocol) ->
-``poseapp.codecs.decode`` -> ``poseapp.crop.heatmap_to_image``. These are the
-calls ``Pipeline.estimate`` makes; only the flip pairs (MPII's differ from
-COCO's) and the batching across images are added here.
+Each image is read once; its persons' boxes go to ``TopDownEstimator.estimate_many``,
+which crops, runs, flips, decodes and maps back exactly as ``Pipeline.estimate``
+does, sharing forward passes across images (``batch_size`` persons at least).
+The evaluation protocol only chooses: the dataset's box enlargement and flip
+pairs, flip test (on by default, as HRNet's) and the decoder (default: the
+checkpoint's).
 """
 from __future__ import annotations
 
@@ -16,14 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ...codecs import decode, flip_back
-from ...crop import Cropper, box_to_center_size, heatmap_to_image
+from ...estimator import TopDownEstimator
 from ..datasets.base import PersonSample
 from ..datasets.topdown import read_image
 from ..layouts import KeypointLayout
-
-
-DARK_CHUNK = 4  # persons per decode_dark call (see heatmaps_to_image)
 
 
 @dataclass
@@ -33,27 +29,6 @@ class Predictions:
     keypoints: np.ndarray  # N x K x 2, image pixels
     scores: np.ndarray  # N x K, heatmap maxima
     areas: np.ndarray  # N, crop area in px^2 (OKS-NMS scale, HRNet)
-
-
-def run_heatmaps(runner, images: np.ndarray, flip_pairs, flip_test: bool) -> np.ndarray:
-    """``N x K x h x w`` heatmaps; with ``flip_test`` averaged with the mirrored crop's."""
-    if not flip_test:
-        return runner(images)
-    both = runner(np.concatenate([images, images[..., ::-1]], 0))
-    n = images.shape[0]
-    return (both[:n] + flip_back(both[n:], pairs=flip_pairs)) * 0.5
-
-
-def heatmaps_to_image(heatmaps: np.ndarray, inverse: np.ndarray, input_hw: tuple[int, int], decoder: str = "argmax"):
-    """Decode heatmaps and map them back through each crop's inverse affine."""
-    if decoder == "dark" and heatmaps.shape[0] > DARK_CHUNK:
-        # decode_dark blurs all maps in one cv2 call, which OpenCV 5 refuses beyond 128 channels
-        parts = [decode(heatmaps[s : s + DARK_CHUNK], decoder) for s in range(0, heatmaps.shape[0], DARK_CHUNK)]
-        coords, scores = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    else:
-        coords, scores = decode(heatmaps, decoder)
-    stride = (input_hw[1] / heatmaps.shape[3], input_hw[0] / heatmaps.shape[2])
-    return heatmap_to_image(coords, inverse, stride), scores
 
 
 def _images(paths: list[Path], workers: int) -> Iterator[np.ndarray]:
@@ -71,12 +46,12 @@ def predict(
     *,
     box_scale: float = 1.25,
     flip_test: bool = True,
-    decoder: str = "argmax",
+    decoder: str | None = None,
     batch_size: int = 64,
     workers: int = 4,
     progress: bool = False,
 ) -> Predictions:
-    """Run ``runner`` on every sample's box; images are read once each."""
+    """Run ``runner`` on every sample's box; images are read once each. ``decoder`` None: the runner's spec's."""
     n, k = len(samples), layout.num_joints
     kps = np.zeros((n, k, 2), np.float32)
     scores = np.zeros((n, k), np.float32)
@@ -85,38 +60,20 @@ def predict(
     for i, s in enumerate(samples):
         by_image.setdefault(Path(s.image), []).append(i)
     paths = list(by_image)
-    cropper = Cropper(tuple(runner.input_hw), scale=box_scale)
-    pending_img: list[np.ndarray] = []
-    pending_inv: list[np.ndarray] = []
-    pending_idx: list[int] = []
-
-    def flush() -> None:
-        if not pending_idx:
-            return
-        hm = run_heatmaps(runner, np.concatenate(pending_img, 0), layout.flip_pairs, flip_test)
-        pts, sc = heatmaps_to_image(hm, np.concatenate(pending_inv, 0), runner.input_hw, decoder)
-        kps[pending_idx], scores[pending_idx] = pts, sc
-        pending_img.clear(), pending_inv.clear(), pending_idx.clear()
-
+    estimator = TopDownEstimator(runner, decoder=decoder, flip_test=flip_test, box_scale=box_scale,
+                                 flip_pairs=layout.flip_pairs)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=n, desc="eval", unit="person", leave=False)
-    for path, image in zip(paths, _images(paths, workers)):
+    items = ((image, np.stack([samples[i].box_xyxy for i in by_image[path]]))
+             for path, image in zip(paths, _images(paths, workers)))
+    for path, poses in zip(paths, estimator.estimate_many(items, batch_size)):
         idx = by_image[path]
-        boxes = np.stack([samples[i].box_xyxy for i in idx])
-        batch = cropper(image, boxes)
-        _, size = box_to_center_size(boxes, runner.input_hw[1] / runner.input_hw[0], box_scale)
-        areas[idx] = size[:, 0] * size[:, 1]
-        pending_img.append(batch.images)
-        pending_inv.append(batch.inverse)
-        pending_idx.extend(idx)
-        if len(pending_idx) >= batch_size:
-            flush()
+        kps[idx], scores[idx], areas[idx] = poses.keypoints, poses.scores, poses.areas
         if bar is not None:
             bar.update(len(idx))
-    flush()
     if bar is not None:
         bar.close()
     return Predictions(kps, scores, areas)
