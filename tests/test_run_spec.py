@@ -3,6 +3,7 @@ today's defaults; ``--decoder`` / ``--flip`` win; the ONNX backends build no PyT
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,3 +125,17 @@ def test_onnx_backends_build_no_torch_module_when_the_file_exists(ckpt, monkeypa
 def test_one_class_per_backend() -> None:
     assert tuple(RUNNERS) == BACKENDS
     assert all(callable(getattr(cls, "from_weights", None)) for cls in RUNNERS.values())
+
+
+def test_publish_runs_each_checkpoint_with_its_best_decoder() -> None:
+    from poseapp.training.publish import EvalSet, best_decoder, run_spec_lines
+
+    m = {"coco17_val_ap_argmax": 0.30, "coco17_val_ap_dark": 0.31, "coco17_val_ap_beta": 0.29}
+    assert best_decoder(m, "coco17_val") == "dark"
+    assert best_decoder({"coco17_val_ap_argmax": 0.3, "coco17_val_ap_dark": 0.3}, "coco17_val") == "argmax"  # tie
+    assert best_decoder({"coco_mini_val_ap": 0.07, "coco_mini_val_ap_beta": 0.06}, "coco_mini_val") == "argmax"  # old entry
+    assert best_decoder({}, "coco17_val") == "argmax"
+    spec = RunSpec(model="sfm").with_overrides(decoder="dark")
+    sets = [EvalSet("coco17_val", Path("a.json"), Path("img"), "coco17 val (643 people)")]
+    line = run_spec_lines({"run_spec": spec.to_dict(), "metrics": m}, sets)[0]
+    assert "dark decoder, the best on coco17 val" in line and "DARK 0.310" in line and "argmax 0.300" in line

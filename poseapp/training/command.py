@@ -66,7 +66,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     teachers = ", ".join(f"{n} {teacher_figures(entry, n)[p + '_ap']:.3f}" for n in ("thunder", "lightning")
                          if p + "_ap" in teacher_figures(entry, n))
     print(f"wrote {entry['file']} ({entry['bytes'] / 1e6:.1f} MB, {entry['input_hw'][0]}x{entry['input_hw'][1]}), "
-          f"manifest entry and card: coco17 val AP {m[p + '_ap']:.3f}" + (f" (teachers: {teachers})" if teachers else "")
+          f"manifest entry and card: coco17 val AP {m[p + '_ap']:.3f} ({entry['run_spec']['codec']['decoder']} decoder)" + (f" (teachers: {teachers})" if teachers else "")
           + f", no flip {m[p + '_ap_noflip']:.3f}, DARK {m[p + '_ap_dark']:.3f}, beta {m[p + '_ap_beta']:.3f}; "
           f"coco-mini val AP {m['coco_mini_val_ap']:.3f}" + (f"; LSP val AP {m['lsp_val_ap']:.3f}" if "lsp_val_ap" in m else "")
           + f"; int8 {entry['int8']['file']}: AP {entry['int8']['metrics'][p + '_ap']:.3f}")

@@ -7,13 +7,15 @@ the last training run (the runs are the stages that led to it, in order),
    ``num_joints``, the recipe name and the run's ``RunSpec``, whose decoder
    becomes the one that measures best on the primary set);
 2. measures, through ``poseapp eval``'s code path on the stored file: COCO AP
-   on coco-mini val2017 with ground-truth boxes (flip test on and off; the
-   argmax + quarter-offset, DARK and Beta-Soft-Argmax decoders) and AP on LSPet
+   with ground-truth boxes on coco17 val (the argmax + quarter-offset, DARK and
+   Beta-Soft-Argmax decoders with flip test: the best becomes the checkpoint's
+   decoder and every headline figure is measured with it; no flip) and
+   coco-mini val2017, and AP on LSPet
    5501-6000 (OKS over its 12 limb joints, area = the padded joint box);
    the MoveNet teacher is scored on the same boxes when its extra is installed;
 3. writes ``models/<name>.int8.onnx``, the int8 ONNX model for
    ``--backend onnx-int8``, calibrated on 128 person crops of coco-mini
-   train2017, and measures its AP on coco-mini val2017 (flip, argmax);
+   train2017, and measures its AP on the primary set (flip, the checkpoint's decoder);
 4. writes the entry (file, sha256, input size, figures, training summary) into
    ``models/manifest.json`` and the card ``models/<name>.md``.
 
@@ -76,32 +78,43 @@ def eval_sets(shared_data: Path, lsp_val: Path | None) -> list[EvalSet]:
 def measure(model: str, weights: Path, sets: list[EvalSet], progress: bool = False) -> dict:
     """Every figure the manifest records for ``weights`` (torch backend, as ``poseapp eval``).
 
-    On the primary set (the first) also without flip and with each decoder."""
+    On the primary set (the first) with each decoder (flip test, ``{set}_ap_<decoder>``); the best
+    (``best_decoder``) is the one the checkpoint will run with, and every headline figure (``{set}_ap``,
+    AP50..AR, per joint; ``{set}_ap_noflip``) is measured with it: what ``poseapp eval`` gives by default."""
     from .config import EvalConfig
     from .datasets import SourceSpec, build_source
     from .evaluation import build_runner, evaluate_source
 
     runner = build_runner(model, "torch", weights)
     out: dict = {}
+    decoder = "argmax"
+
+    def run(source, flip: bool, decoder: str):
+        return evaluate_source(runner, source, EvalConfig(flip_test=flip, decoder=decoder), workers=2, progress=progress)
+
     for i, s in enumerate(sets):
         source = build_source(SourceSpec("coco", s.ann, s.images))
-        variants = [(True, "argmax", "ap")]
+        by_decoder = {}
         if i == 0:
-            variants += [(False, "argmax", "ap_noflip")] + [(True, d, f"ap_{d}") for d in DECODERS[1:]]
-        for flip, decoder, name in variants:
-            res = evaluate_source(runner, source, EvalConfig(flip_test=flip, decoder=decoder), workers=2,
-                                  progress=progress)
-            out[f"{s.key}_{name}"] = round(float(res.metrics["AP"]), 4)
-            if name == "ap":
-                for k in ("AP50", "AP75", "APm", "APl", "AR"):
-                    out[f"{s.key}_{k.lower()}"] = round(float(res.metrics[k]), 4)
-                out[f"{s.key}_per_joint_oks"] = per_joint_record(res.metrics)
+            for d in DECODERS:
+                by_decoder[d] = run(source, True, d)
+                out[f"{s.key}_ap_{d}"] = round(float(by_decoder[d].metrics["AP"]), 4)
+            decoder = best_decoder(out, s.key)
+            out[f"{s.key}_ap_noflip"] = round(float(run(source, False, decoder).metrics["AP"]), 4)
+        res = by_decoder.get(decoder) or run(source, True, decoder)
+        out[f"{s.key}_ap"] = round(float(res.metrics["AP"]), 4)
+        for k in ("AP50", "AP75", "APm", "APl", "AR"):
+            out[f"{s.key}_{k.lower()}"] = round(float(res.metrics[k]), 4)
+        out[f"{s.key}_per_joint_oks"] = per_joint_record(res.metrics)
     return out
 
 
 def best_decoder(metrics: dict, key: str) -> str:
-    """The decoder with the highest AP (flip test) on the set ``key`` (argmax on a tie)."""
-    ap = {d: metrics.get(f"{key}_ap" if d == "argmax" else f"{key}_ap_{d}") for d in DECODERS}
+    """The decoder with the highest AP (flip test) on the set ``key``, argmax on a tie (``{key}_ap`` stands
+    for argmax in entries that predate ``{key}_ap_argmax``)."""
+    ap = {d: metrics.get(f"{key}_ap_{d}") for d in DECODERS}
+    if ap["argmax"] is None:
+        ap["argmax"] = metrics.get(f"{key}_ap")
     return max((d for d in DECODERS if ap[d] is not None), key=lambda d: (ap[d], d == "argmax"), default="argmax")
 
 
@@ -119,7 +132,8 @@ def make_int8(model: str, weights: Path, out: Path, shared_data: Path, sets: lis
     path = quantize_model(load_model(model, weights), ann, images, out)
     entry = int8_entry(path, weights)
     source = build_source(SourceSpec("coco", sets[0].ann, sets[0].images))
-    res = evaluate_source(OnnxRunner(path, backend="onnx-int8"), source, EvalConfig(), workers=2)
+    runner = OnnxRunner(path, backend="onnx-int8")  # runs with the decoder its metadata (the checkpoint's) names
+    res = evaluate_source(runner, source, EvalConfig(decoder=runner.spec.codec.decoder), workers=2)
     entry["metrics"] = {f"{sets[0].key}_ap": round(float(res.metrics["AP"]), 4)}
     return entry
 
@@ -346,11 +360,22 @@ def run_spec_lines(e: dict, sets: list[EvalSet]) -> list[str]:
         return []
     c = e["run_spec"]["codec"]
     m, k = e["metrics"], sets[0].key
-    figures = ", ".join(f"{n} {_fmt(m.get(f'{k}_ap' if d == 'argmax' else f'{k}_ap_{d}'))}"
+    figures = ", ".join(f"{n} {_fmt(_decoder_ap(m, k, d))}"
                         for d, n in (("argmax", "argmax"), ("dark", "DARK"), ("beta", "Beta-Soft-Argmax")))
     return [f"- Runs with: the {c['decoder']} decoder, the best on {sets[0].short} (AP with flip test: {figures}), "
             f"flip test {'on' if c['flip_test'] else 'off'} by default; the checkpoint and its ONNX files record "
             "both (`--decoder` and `--flip`/`--no-flip` override them)."]
+
+
+def _decoder(e: dict) -> str:
+    """The decoder an entry's checkpoint runs with (entries without a run spec: argmax)."""
+    return (e.get("run_spec") or {}).get("codec", {}).get("decoder", "argmax")
+
+
+def _decoder_ap(m: dict, key: str, decoder: str):
+    """AP on ``key`` with ``decoder`` and flip test (older entries: ``{key}_ap`` is argmax's)."""
+    v = m.get(f"{key}_ap_{decoder}")
+    return m.get(f"{key}_ap") if v is None and decoder == "argmax" else v
 
 
 def _recipe_path(stage: dict) -> str:
@@ -489,19 +514,20 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
         "",
         "## Figures (measured by `poseapp publish`, the `poseapp eval` code path, on the fp16 file)",
         "",
-        "| set | ours: flip, argmax | no flip | DARK | Beta-Soft-Argmax | AP50 | AP75 | MoveNet Thunder | MoveNet Lightning |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| set | ours: flip, {_decoder(e)} | no flip | argmax | DARK | Beta-Soft-Argmax | AP50 | AP75 | MoveNet Thunder "
+        "| MoveNet Lightning |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for i, s in enumerate(sets):
         k = s.key
-        variants = (f"{_fmt(m.get(f'{k}_ap_noflip'))} | {_fmt(m.get(f'{k}_ap_dark'))} | {_fmt(m.get(f'{k}_ap_beta'))}"
-                    if i == 0 else " | ")
+        variants = (f"{_fmt(m.get(f'{k}_ap_noflip'))} | {_fmt(_decoder_ap(m, k, 'argmax'))} | "
+                    f"{_fmt(m.get(f'{k}_ap_dark'))} | {_fmt(m.get(f'{k}_ap_beta'))}" if i == 0 else " |  | ")
         lines.append(f"| {s.label} | {_fmt(m.get(f'{k}_ap'))} | {variants} | {_fmt(m.get(f'{k}_ap50'))} | "
                      f"{_fmt(m.get(f'{k}_ap75'))} | {_fmt(thunder.get(f'{k}_ap'))} | {_fmt(lightning.get(f'{k}_ap'))} |")
         if i == 0 and e.get("int8"):
             q = e["int8"]
             lines.append(f"| the same, int8 ONNX model (`models/{q['file']}`, `--backend onnx-int8`) | "
-                         f"{_fmt(q['metrics'].get(f'{k}_ap'))} | | | | | | | |")
+                         f"{_fmt(q['metrics'].get(f'{k}_ap'))} | | | | | | | | |")
     lines += per_joint_lines(m, thunder, sets)
     lines += [
         "",
