@@ -521,7 +521,7 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
     for i, s in enumerate(sets):
         k = s.key
         variants = (f"{_fmt(m.get(f'{k}_ap_noflip'))} | {_fmt(_decoder_ap(m, k, 'argmax'))} | "
-                    f"{_fmt(m.get(f'{k}_ap_dark'))} | {_fmt(m.get(f'{k}_ap_beta'))}" if i == 0 else " |  | ")
+                    f"{_fmt(m.get(f'{k}_ap_dark'))} | {_fmt(m.get(f'{k}_ap_beta'))}" if i == 0 else " |  |  | ")
         lines.append(f"| {s.label} | {_fmt(m.get(f'{k}_ap'))} | {variants} | {_fmt(m.get(f'{k}_ap50'))} | "
                      f"{_fmt(m.get(f'{k}_ap75'))} | {_fmt(thunder.get(f'{k}_ap'))} | {_fmt(lightning.get(f'{k}_ap'))} |")
         if i == 0 and e.get("int8"):
