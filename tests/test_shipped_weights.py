@@ -72,7 +72,9 @@ def test_int8_model_ships_beside_each_checkpoint(name: str, shared_data: Path) -
     ann, images = SETS[key]
     source = build_source(SourceSpec("coco", shared_data / ann, shared_data / images))
     ap = evaluate_source(runner, source, EvalConfig(), workers=1).metrics["AP"]
-    assert ap == pytest.approx(q["metrics"][f"{key}_ap"], abs=0.003)
+    # ONNX Runtime's int8 kernels round differently by instruction set (VNNI here, maybe not on the CI
+    # machine): CI measured lpn50 0.0466 where the manifest, written here, says 0.0435
+    assert ap == pytest.approx(q["metrics"][f"{key}_ap"], abs=0.01)
     # int8 keeps the fp32 accuracy within a few points
     assert ap >= e["metrics"][f"{key}_ap"] - 0.03
 

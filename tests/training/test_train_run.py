@@ -195,8 +195,8 @@ def test_torchrun_two_processes_on_cpu(shared_data: Path, tmp_path: Path) -> Non
 def test_mpii_training_validates_with_pckh(shared_data: Path, tmp_path: Path, capsys) -> None:
     """An MPII recipe at 128x128 trains, validates (PCKh), keeps best.pt, which `poseapp eval` reads.
 
-    20 epochs on the 5 persons it validates on: PCKh@0.5 rises from 0 (measured 0.000 at epoch 5,
-    0.136 at epoch 20), and eval of best.pt gives the figure it was kept for."""
+    20 epochs on the 5 persons it validates on: the training loss falls, best.pt is the epoch with the best
+    PCKh@0.5, and eval of best.pt gives the figure it was kept for."""
     mpii = shared_data / "pose-tests" / "mpii"
     cfg = {
         "model": "sfm",
@@ -223,4 +223,7 @@ def test_mpii_training_validates_with_pckh(shared_data: Path, tmp_path: Path, ca
     assert m["PCKh@0.5"]["mean"] / 100 == pytest.approx(best["metric"], abs=0.005)
     vals = [r["metric"] for r in read_log(tmp_path / "run" / "log.jsonl") if r["event"] == "epoch" and r["metric"] is not None]
     assert len(vals) == 4 and best["metric"] == max(vals) and best["epoch"] == 5 * (4 - vals[::-1].index(max(vals)))
-    assert vals[0] < 0.05 and best["metric"] > vals[0] + 0.02, vals  # it learned the persons it sees (0.015 -> 0.045 here)
+    # it learns the persons it sees: the epoch loss falls. PCKh on 5 persons after 20 steps is too coarse to
+    # ask for a rise (CI measured 0.045, 0, 0, 0.030 at epochs 5-20 where this machine had 0.015 -> 0.045)
+    losses = [r["loss"] for r in read_log(tmp_path / "run" / "log.jsonl") if r["event"] == "epoch"]
+    assert len(losses) == 20 and sum(losses[-5:]) < 0.8 * sum(losses[:5]), losses
