@@ -18,23 +18,11 @@ EXTRA_COMMANDS: list[str] = ["poseapp.bench", "poseapp.gui.command", "poseapp.tr
 
 
 def _add_model_args(p: argparse.ArgumentParser, backend: bool = True) -> None:
-    from .defaults import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL  # torch-free: --help stays fast
+    from .settings import add_setting_args  # torch-free: --help stays fast
 
-    p.add_argument("--model", default=DEFAULT_MODEL, help=f"pose network (default {DEFAULT_MODEL}; see 'poseapp models')")
+    add_setting_args(p, ["model", "backend"] if backend else ["model"])
     p.add_argument("--weights", default=None, help="checkpoint file (default: the shipped one in models/)")
     add_allow_untrained(p)
-    if backend:
-        p.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS,
-                       help=f"runtime (default {DEFAULT_BACKEND}; onnx-int8 needs an int8 file: shipped or 'poseapp quantize')")
-
-
-def add_codec_overrides(p: argparse.ArgumentParser, decoders: tuple[str, ...]) -> None:
-    """``--decoder`` and ``--flip/--no-flip``: override what the checkpoint says (its RunSpec)."""
-    p.add_argument("--decoder", default=None, choices=decoders,
-                   help="heatmap decoder (default: the checkpoint's; argmax for checkpoints that record none)")
-    p.add_argument("--flip", action=argparse.BooleanOptionalAction, default=None,
-                   help="flip test: average with the mirrored crop (default: the checkpoint's; off for "
-                        "checkpoints that record none)")
 
 
 def add_allow_untrained(p: argparse.ArgumentParser) -> None:
@@ -128,17 +116,11 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 def cmd_annotate(args: argparse.Namespace) -> int:
     from .annotate import AnnotateOptions, annotate_input
     from .pipeline import Pipeline, PipelineConfig
-    from .track import OneEuroConfig
+    from .settings import validate, values_from_args
 
-    cfg = PipelineConfig(
-        model=args.model, backend=args.backend, weights=args.weights, detector=args.detector,
-        det_conf=args.det_conf, det_every=args.det_every, decoder=args.decoder, flip_test=args.flip,
-        smooth=not args.no_smooth, one_euro=OneEuroConfig(min_cutoff=args.min_cutoff, beta=args.beta),
-        allow_untrained=args.allow_untrained,
-    )
-    if args.det_every < 1:
-        raise PoseappError("--det-every must be 1 or more")
-    pipeline = Pipeline(cfg)
+    given = values_from_args(args)
+    validate(given)
+    pipeline = Pipeline(PipelineConfig(**given, weights=args.weights, allow_untrained=args.allow_untrained))
     opts = AnnotateOptions(Path(args.outdir), video=not args.no_video, csv=args.csv, progress=not args.quiet)
     failed = 0
     for inp in args.inputs:
@@ -162,7 +144,7 @@ def annotate_exit_code(inputs: int, failed: int) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Every subcommand's parser. Imports no torch (tests/test_startup.py): ``--help`` answers in well under 1 s."""
     from . import __version__
-    from .defaults import DECODERS
+    from .settings import add_setting_args, cli_settings
 
     parser = argparse.ArgumentParser(prog="poseapp", description="Real-time multi-person pose estimation on the CPU.")
     parser.add_argument("--version", action="version", version=f"poseapp {__version__}")
@@ -195,13 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, image files or folders of images")
     p.add_argument("-o", "--outdir", default="poseapp_out", help="output folder (default poseapp_out)")
     _add_model_args(p)
-    p.add_argument("--detector", default=None, help="detector file (.pt/.onnx) or ultralytics name (default $POSEAPP_DETECTOR or yolo11n.pt)")
-    p.add_argument("--det-conf", type=float, default=0.3, help="detector confidence threshold (default 0.3)")
-    p.add_argument("--det-every", type=int, default=1, metavar="K", help="run the detector every K frames (default 1)")
-    add_codec_overrides(p, DECODERS)
-    p.add_argument("--no-smooth", action="store_true", help="turn the One Euro smoothing off")
-    p.add_argument("--min-cutoff", type=float, default=1.0, help="One Euro min cutoff in Hz (default 1.0)")
-    p.add_argument("--beta", type=float, default=0.05, help="One Euro speed coefficient (default 0.05)")
+    add_setting_args(p, [n for n in cli_settings() if n not in ("model", "backend")])
     p.add_argument("--no-video", action="store_true", help="write keypoints only")
     p.add_argument("--csv", action="store_true", help="also write <stem>.keypoints.csv")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from .settings import Settings
 from .skeleton import COCO_SKELETON
-
-
-@dataclass
-class DrawConfig:
-    kpt_threshold: float = 0.3
-    show_boxes: bool = False
-    show_ids: bool = True
-    thickness: int = 2
 
 
 def track_color(track_id: int) -> tuple[int, int, int]:
@@ -32,10 +24,11 @@ def draw_poses(
     scores: np.ndarray,
     track_ids: Sequence[int],
     boxes_xyxy: np.ndarray | None = None,
-    config: DrawConfig | None = None,
+    config: Settings | None = None,
 ) -> np.ndarray:
-    """Draw ``N x K x 2`` keypoints (with ``N x K`` scores) onto ``frame`` in place."""
-    cfg = config or DrawConfig()
+    """Draw ``N x K x 2`` keypoints (with ``N x K`` scores) onto ``frame`` in place, as ``config``'s
+    ``kpt_threshold``, ``show_boxes``, ``show_ids`` and ``thickness`` say."""
+    cfg = config or Settings()
     scale = max(1, round(max(frame.shape[:2]) / 640))
     th = cfg.thickness * scale
     for i, tid in enumerate(track_ids):

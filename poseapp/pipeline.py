@@ -6,6 +6,11 @@ persons and the milliseconds each stage took; ``Pipeline.render`` draws it.
 Boxes to keypoints is ``poseapp.estimator.TopDownEstimator``, the code ``poseapp
 eval`` scores; its decoder and flip test come from the checkpoint's ``RunSpec``
 unless ``PipelineConfig.decoder`` / ``flip_test`` say otherwise.
+
+``PipelineConfig`` is a ``poseapp.settings.Settings`` (the user's settings, declared
+once) plus what only code sets. The stages read it on every frame: the detector's
+threshold, the detection cadence, the One Euro filter and the drawing all follow a
+value changed between frames (the desktop app changes them live).
 """
 from __future__ import annotations
 
@@ -17,26 +22,20 @@ import numpy as np
 # the defaults live in the torch-free poseapp.defaults (the parser reads them); re-exported here
 from .defaults import DEFAULT_BACKEND, DEFAULT_MODEL, FALLBACK_MODEL, default_model  # noqa: F401
 from .detect import Detections, create_detector
-from .draw import DrawConfig, draw_overlay, draw_poses
+from .draw import draw_overlay, draw_poses
 from .estimator import TopDownEstimator
 from .runtime import create_runner
-from .track import OneEuroConfig, PoseSmoother, Tracker, TrackerConfig
+from .settings import Settings
+from .track import PoseSmoother, Tracker, TrackerConfig
 
 
 @dataclass
-class PipelineConfig:
-    model: str = DEFAULT_MODEL
-    backend: str = DEFAULT_BACKEND
+class PipelineConfig(Settings):
+    """The settings (model, backend, detector, det_conf, det_every, decoder, flip_test, smooth, min_cutoff,
+    beta, kpt_threshold, show_boxes, show_ids...: see ``poseapp.settings``) and what only code sets."""
+
     weights: str | None = None
-    detector: str | None = None  # path or ultralytics name; None: $POSEAPP_DETECTOR or yolo11n.pt
-    det_conf: float = 0.3
-    det_every: int = 1
-    decoder: str | None = None  # None: the checkpoint's (its RunSpec); a name overrides it
-    flip_test: bool | None = None  # None: the checkpoint's default; True/False overrides it
-    smooth: bool = True
-    one_euro: OneEuroConfig = field(default_factory=OneEuroConfig)
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
-    draw: DrawConfig = field(default_factory=DrawConfig)
     max_batch: int = 32
     threads: int = 0
     allow_untrained: bool = False  # a network without trained weights runs with random ones (else WeightsError)
@@ -99,7 +98,7 @@ class Pipeline:
                                                                       allow_untrained=c.allow_untrained)
         self.estimator = self._estimator(self.runner)
         self.tracker = Tracker(c.tracker)
-        self.smoother = PoseSmoother(c.one_euro)
+        self.smoother = PoseSmoother(c)  # reads min_cutoff, beta and d_cutoff from the config on every call
         self._frames_seen = 0
         self._last: FrameResult | None = None
 
@@ -135,6 +134,8 @@ class Pipeline:
         c = self.config
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        if getattr(self.detector, "conf", c.det_conf) != c.det_conf:
+            self.detector.conf = c.det_conf  # a threshold changed since the last frame
         detect_now = self._last is None or not self._last.persons or self._frames_seen % max(1, c.det_every) == 0
         if detect_now:
             dets = self.detector(frame_bgr)
@@ -143,7 +144,7 @@ class Pipeline:
             dets = Detections(
                 boxes_from_keypoints(
                     np.stack([p.keypoints for p in prev]), np.stack([p.kpt_scores for p in prev]),
-                    np.stack([p.box_xyxy for p in prev]), c.draw.kpt_threshold,
+                    np.stack([p.box_xyxy for p in prev]), c.kpt_threshold,
                 ).astype(np.float32),
                 np.array([p.score for p in prev], np.float32),
             )
@@ -172,7 +173,7 @@ class Pipeline:
         if result.persons:
             draw_poses(
                 frame_bgr, np.stack([p.keypoints for p in result.persons]), np.stack([p.kpt_scores for p in result.persons]),
-                [p.track_id for p in result.persons], np.stack([p.box_xyxy for p in result.persons]), self.config.draw,
+                [p.track_id for p in result.persons], np.stack([p.box_xyxy for p in result.persons]), self.config,
             )
         if overlay:
             draw_overlay(frame_bgr, overlay)

@@ -2,7 +2,8 @@
 import numpy as np
 
 from poseapp.detect import Detections
-from poseapp.track import OneEuroConfig, PoseSmoother, Tracker
+from poseapp.settings import Settings
+from poseapp.track import PoseSmoother, Tracker
 
 
 def _dets(boxes, conf=0.9):
@@ -35,7 +36,7 @@ def test_tracker_reports_ended_tracks() -> None:
 
 def test_one_euro_reduces_jitter_and_follows_motion() -> None:
     rng = np.random.default_rng(0)
-    sm = PoseSmoother(OneEuroConfig(min_cutoff=1.0, beta=0.05))
+    sm = PoseSmoother(Settings(min_cutoff=1.0, beta=0.05))
     truth = np.full((17, 2), 100.0)
     raw, smooth = [], []
     for i in range(90):

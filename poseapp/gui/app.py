@@ -3,8 +3,9 @@ choices applied on top, window shown; optionally a scripted run."""
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import PoseappError
 from ..runtime import BACKENDS
@@ -16,10 +17,7 @@ DEFAULT_SNAPSHOT_SIZE = (1600, 900)
 @dataclass
 class GuiOptions:
     source: str | None = None
-    model: str | None = None
-    backend: str | None = None
-    detector: str | None = None
-    det_conf: float | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # settings given on the command line (poseapp.settings)
     compare: str | None = None  # a model name, or a backend name to compare backends
     compare_backend: str | None = None
     snapshot: Path | None = None
@@ -51,10 +49,13 @@ def run_gui(opts: GuiOptions) -> int:
         raise PoseappError("--snapshot and --exit-after need --source (a video, image, folder, camera index or URL)")
     if opts.exit_after is not None and opts.exit_after < 1:
         raise PoseappError("--exit-after must be 1 or more")
-    if opts.model:
+    from ..settings import update, validate
+
+    validate(opts.settings)
+    if "model" in opts.settings:
         from ..nets import get_spec
 
-        get_spec(opts.model)
+        get_spec(opts.settings["model"])
     if not opts.scripted and no_display():
         raise PoseappError("no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset): run it on a desktop, "
                            "or script it with --snapshot/--exit-after")
@@ -67,14 +68,7 @@ def run_gui(opts: GuiOptions) -> int:
     app.setWindowIcon(app_icon())
     store = open_store(opts.settings_path)
     settings = load_settings(store)
-    if opts.model:
-        settings.model = opts.model
-    if opts.backend:
-        settings.backend = opts.backend
-    if opts.detector is not None:
-        settings.detector = opts.detector
-    if opts.det_conf is not None:
-        settings.det_conf = opts.det_conf
+    update(settings, opts.settings)
     if opts.compare:
         settings.compare_model, settings.compare_backend = resolve_compare(
             opts.compare, settings.model, settings.backend, opts.compare_backend)

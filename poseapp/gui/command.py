@@ -32,13 +32,11 @@ def register(subparsers) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from ..defaults import BACKENDS
+    from ..settings import add_setting_args, cli_settings
 
     p.add_argument("source_arg", nargs="?", metavar="SOURCE", help="same as --source (for file managers and .desktop launchers)")
     p.add_argument("--source", metavar="FILE_OR_INDEX", help="video, image, folder of images, camera index or RTSP/HTTP URL to open")
-    p.add_argument("--model", help="pose network (default: the last one used; see 'poseapp models')")
-    p.add_argument("--backend", choices=BACKENDS, help="runtime (default: the last one used)")
-    p.add_argument("--detector", metavar="PATH", help="detector file (.onnx/.pt) or ultralytics name")
-    p.add_argument("--det-conf", type=float, metavar="P", help="detector confidence threshold")
+    add_setting_args(p, cli_settings(app=True), remembered=True)
     p.add_argument("--compare", metavar="MODEL2", help="compare side by side with another model, or with a backend "
                    "name (torch/onnx/onnx-int8) to compare the two backends of the same model")
     p.add_argument("--compare-backend", choices=BACKENDS, help="backend of the --compare model (default: --backend)")
@@ -51,13 +49,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    from ..settings import values_from_args
+
     try:
         from .app import GuiOptions, run_gui
     except ImportError as exc:  # PySide6 missing or broken
         raise PoseappError(f"the GUI needs PySide6 ({exc}); install it with: pip install PySide6-Essentials") from None
     opts = GuiOptions(
-        source=args.source or args.source_arg, model=args.model, backend=args.backend, detector=args.detector, det_conf=args.det_conf,
-        compare=args.compare, compare_backend=args.compare_backend,
+        source=args.source or args.source_arg, settings=values_from_args(args), compare=args.compare, compare_backend=args.compare_backend,
         snapshot=Path(args.snapshot) if args.snapshot else None, exit_after=args.exit_after,
         settings_path=Path(args.settings) if args.settings else None, size_wh=args.size, timeout_s=args.timeout,
     )

@@ -35,10 +35,16 @@ class SharedDetector:
     def name(self) -> str:
         return getattr(self.inner, "name", "?")
 
-    def set_conf(self, conf: float) -> None:
-        if hasattr(self.inner, "conf"):
+    @property
+    def conf(self) -> float | None:
+        """The wrapped detector's confidence threshold (None: it has none to set)."""
+        return getattr(self.inner, "conf", None)
+
+    @conf.setter
+    def conf(self, conf: float) -> None:
+        if hasattr(self.inner, "conf") and self.inner.conf != conf:
             self.inner.conf = conf
-        self.forget()
+            self.forget()  # boxes found with the old threshold
 
     def forget(self) -> None:
         self._frame, self._dets = None, None

@@ -20,6 +20,7 @@ from ..io import Frame
 from ..pipeline import FrameResult, Pipeline, PipelineConfig
 from ..runtime import create_runner
 from ..runtime.runners import cache_dir
+from ..settings import update
 from .compare import Agreement, AgreementStats, SharedDetector, agreement, draw_agreement
 from .figures import PaneFigures, StageWindow
 
@@ -28,30 +29,6 @@ BACKEND_NAMES = {"torch": "PyTorch", "onnx": "ONNX Runtime", "onnx-int8": "ONNX 
 # load_model seeds torch's global RNG for untrained nets and ONNX export writes a
 # fixed temporary name: loading two runners at once must not interleave.
 _LOAD_LOCK = threading.Lock()
-
-
-@dataclass
-class PipelineSettings:
-    """The knobs the window changes while frames flow."""
-
-    det_conf: float = 0.3
-    det_every: int = 1
-    smooth: bool = True
-    min_cutoff: float = 1.0
-    beta: float = 0.05
-    kpt_threshold: float = 0.3
-    show_boxes: bool = False
-    show_ids: bool = True
-
-    def apply(self, config: PipelineConfig) -> None:
-        config.det_conf = self.det_conf
-        config.det_every = max(1, int(self.det_every))
-        config.smooth = self.smooth
-        config.one_euro.min_cutoff = self.min_cutoff  # in place: the smoother holds this object
-        config.one_euro.beta = self.beta
-        config.draw.kpt_threshold = self.kpt_threshold
-        config.draw.show_boxes = self.show_boxes
-        config.draw.show_ids = self.show_ids
 
 
 @dataclass
@@ -109,10 +86,8 @@ def onnx_cached(model: str) -> bool:
 class Engine:
     """Pipeline A (and B in compare mode) with a shared detector and live figures."""
 
-    def __init__(self, config: PipelineConfig, settings: PipelineSettings | None = None) -> None:
-        self.config = config
-        self.settings = settings or PipelineSettings()
-        self.settings.apply(self.config)
+    def __init__(self, config: PipelineConfig) -> None:
+        self.config = config  # pipeline A's; B runs a copy with its own model and backend
         self.detector: SharedDetector | None = None
         self.pipeline_a: Pipeline | None = None
         self.pipeline_b: Pipeline | None = None
@@ -141,10 +116,9 @@ class Engine:
             self._runners[(model, backend)] = runner
         return runner
 
-    @staticmethod
-    def load_detector(spec: str | None, conf: float):
+    def load_detector(self, spec: str | None):
         with _LOAD_LOCK:
-            return create_detector(spec or None, conf=conf)
+            return create_detector(spec or None, conf=self.config.det_conf)
 
     # ---- configuration (worker thread) ----
     @property
@@ -157,7 +131,6 @@ class Engine:
         else:
             self.detector.inner = detector
             self.detector.forget()
-        self.detector.set_conf(self.settings.det_conf)
         self.config.detector = getattr(detector, "name", None)
         self._build()
 
@@ -198,17 +171,15 @@ class Engine:
     def pipelines(self) -> list[Pipeline]:
         return [p for p in (self.pipeline_a, self.pipeline_b) if p is not None]
 
-    def apply_settings(self, settings: PipelineSettings) -> None:
-        smooth_turned_on = settings.smooth and not self.settings.smooth
-        self.settings = settings
-        for p in self.pipelines() or []:
-            settings.apply(p.config)
-            if smooth_turned_on:
+    def apply_settings(self, values: dict) -> None:
+        """Settings changed in the window (``{name: value}``, see ``poseapp.settings``): every pipeline
+        reads them from its config on its next frame (the detector's threshold too)."""
+        smooth_turned_on = values.get("smooth", False) and not self.config.smooth
+        for config in [self.config, *(p.config for p in self.pipelines() if p.config is not self.config)]:
+            update(config, values)
+        if smooth_turned_on:  # no filter state from before it was off
+            for p in self.pipelines():
                 p.smoother.reset()
-        if not self.pipelines():
-            settings.apply(self.config)
-        if self.detector is not None:
-            self.detector.set_conf(settings.det_conf)
 
     def reset(self) -> None:
         """A new source, a seek or a new image: forget tracks and filter state."""
@@ -240,7 +211,7 @@ class Engine:
             panes.append(Pane(pipe.runner.name, pipe.runner.backend, canvas, res, self.windows[i].figures()))
         packet = Packet(frame.index, frame.time_s, panes)
         if b is not None:
-            agr = agreement(results[0].persons, results[1].persons, self.settings.kpt_threshold)
+            agr = agreement(results[0].persons, results[1].persons, self.config.kpt_threshold)
             self.agreement_stats.add(agr)
             draw_agreement(panes[1].image_bgr, results[0].persons, results[1].persons, agr)
             packet.agreement = agr

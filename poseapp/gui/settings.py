@@ -1,19 +1,20 @@
 """What the window remembers between runs, stored with QSettings.
 
-``GuiSettings`` is plain data; ``load_settings``/``save_settings`` move it to and
-from a ``QSettings`` (the platform's default store, or an INI file given with
-``poseapp gui --settings FILE``). Values read back are converted to the
-field's type, since INI files hold text.
+``GuiSettings`` is plain data: the pipeline's settings (``poseapp.settings.Settings``,
+the ones the app takes) and the window's own. ``load_settings``/``save_settings`` move
+it to and from a ``QSettings`` (the platform's default store, or an INI file given
+with ``poseapp gui --settings FILE``). Values read back are converted to the field's
+type, since INI files hold text; one that does not convert, or is out of the
+setting's range or choices (an old or edited file), reads as the default.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from ..pipeline import DEFAULT_BACKEND, DEFAULT_MODEL
-from .engine import PipelineSettings
+from ..settings import SETTINGS, Settings, app_settings, parse
 
 GROUP = "gui"
 MAX_RECENT = 8
@@ -24,20 +25,11 @@ def default_output_dir() -> str:
 
 
 @dataclass
-class GuiSettings:
+class GuiSettings(Settings):
+    """The pipeline's settings (``poseapp.settings``) and the window's own, below."""
+
     source: str = ""
     recent_sources: list[str] = field(default_factory=list)
-    model: str = DEFAULT_MODEL
-    backend: str = DEFAULT_BACKEND
-    detector: str = ""  # empty: $POSEAPP_DETECTOR or yolo11n.pt
-    det_conf: float = 0.3
-    det_every: int = 1
-    smooth: bool = True
-    min_cutoff: float = 1.0
-    beta: float = 0.05
-    kpt_threshold: float = 0.3
-    show_boxes: bool = False
-    show_ids: bool = True
     loop: bool = True
     real_time: bool = False
     compare: bool = False
@@ -45,24 +37,20 @@ class GuiSettings:
     compare_backend: str = "onnx"
     output_dir: str = field(default_factory=default_output_dir)
 
-    def pipeline_settings(self) -> PipelineSettings:
-        return PipelineSettings(
-            det_conf=self.det_conf, det_every=self.det_every, smooth=self.smooth, min_cutoff=self.min_cutoff,
-            beta=self.beta, kpt_threshold=self.kpt_threshold, show_boxes=self.show_boxes, show_ids=self.show_ids,
-        )
-
     def remember_source(self, spec: str) -> None:
         self.source = spec
         self.recent_sources = [spec] + [s for s in self.recent_sources if s != spec][: MAX_RECENT - 1]
 
 
+def stored_fields() -> list[str]:
+    """What is remembered: the settings the app takes and the window's own fields."""
+    return app_settings() + [f.name for f in fields(GuiSettings) if f.name not in SETTINGS]
+
+
 def _convert(value, default):
+    """A stored value of one of the window's own fields (text, on/off or a list) as its type."""
     if isinstance(default, bool):
         return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
-        return int(float(value))
-    if isinstance(default, float):
-        return float(value)
     if isinstance(default, list):
         if value is None or value == "":
             return []
@@ -75,12 +63,12 @@ def load_settings(store: QSettings) -> GuiSettings:
     out = GuiSettings()
     store.beginGroup(GROUP)
     try:
-        for f in fields(GuiSettings):
-            if not store.contains(f.name):
+        for name in stored_fields():
+            if not store.contains(name):
                 continue
-            default = getattr(out, f.name)
+            value = store.value(name)
             try:
-                setattr(out, f.name, _convert(store.value(f.name), default))
+                setattr(out, name, parse(name, value) if name in SETTINGS else _convert(value, getattr(out, name)))
             except (TypeError, ValueError):
                 pass
     finally:
@@ -91,8 +79,8 @@ def load_settings(store: QSettings) -> GuiSettings:
 def save_settings(store: QSettings, settings: GuiSettings) -> None:
     store.beginGroup(GROUP)
     try:
-        for key, value in asdict(settings).items():
-            store.setValue(key, value)
+        for name in stored_fields():
+            store.setValue(name, getattr(settings, name))
     finally:
         store.endGroup()
     store.sync()

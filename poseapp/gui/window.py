@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from ..nets import list_models
 from ..pipeline import PipelineConfig
 from ..runtime.weights import default_weights
-from ..track import OneEuroConfig
+from ..settings import update, values
 from .engine import BACKEND_NAMES, Packet
 from .figures import History, RateMeter
 from .icon import app_icon, toolbar_icon
@@ -83,12 +83,7 @@ class MainWindow(QMainWindow):
         self.history = History(30.0)
         self._last_sample = 0.0
         self._camera_probe: threading.Thread | None = None
-        s = settings
-        config = PipelineConfig(
-            model=s.model, backend=s.backend, detector=s.detector or None, det_conf=s.det_conf,
-            det_every=s.det_every, smooth=s.smooth, one_euro=OneEuroConfig(min_cutoff=s.min_cutoff, beta=s.beta),
-        )
-        self.worker = PipelineWorker(config, s.pipeline_settings(), opener)
+        self.worker = PipelineWorker(PipelineConfig(**values(settings)), opener)
         self.setWindowTitle("poseapp")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -271,7 +266,7 @@ class MainWindow(QMainWindow):
         w.compare_failed.connect(lambda: self._set_compare_checked(False))
         sp = self.settings_panel
         sp.model_changed.connect(self._on_model_chosen)
-        sp.detector_changed.connect(lambda spec: self.worker.set_detector(spec or None, sp.det_conf.value()))
+        sp.detector_changed.connect(lambda spec: self.worker.set_detector(spec or None))
         sp.settings_changed.connect(self.worker.apply_settings)
         self.compare.changed.connect(self._on_compare_chosen)
         pb = self.playback
@@ -288,7 +283,7 @@ class MainWindow(QMainWindow):
         sp = self.settings_panel
         sp.select_model(s.model, s.backend)
         sp.set_detector_text(s.detector)
-        sp.set_pipeline_settings(s.pipeline_settings())
+        sp.set_settings_values(s)
         sp.output_dir.setText(s.output_dir)
         self.playback.loop.setChecked(s.loop)
         self.playback.real_time.setChecked(s.real_time)
@@ -304,7 +299,7 @@ class MainWindow(QMainWindow):
         """Start the worker and load the detector, the model and (if on) the compare model."""
         s = self.settings
         self.worker.start()
-        self.worker.set_detector(s.detector or None, s.det_conf)
+        self.worker.set_detector(s.detector or None)
         self.worker.set_model(*self.settings_panel.model_selection())
         sel = self.compare.selection()
         if sel:
@@ -316,9 +311,7 @@ class MainWindow(QMainWindow):
         sp = self.settings_panel
         s.model, s.backend = sp.model_selection()
         s.detector = sp.detector.text().strip()
-        ps = sp.pipeline_settings()
-        for k in ("det_conf", "det_every", "smooth", "min_cutoff", "beta", "kpt_threshold", "show_boxes", "show_ids"):
-            setattr(s, k, getattr(ps, k))
+        update(s, sp.settings_values())
         s.loop = self.playback.loop.isChecked()
         s.real_time = self.playback.real_time.isChecked()
         s.compare = self.compare.enabled.isChecked()

@@ -24,7 +24,7 @@ from ..errors import PoseappError, SourceError
 from ..io import Frame, open_source
 from ..pipeline import PipelineConfig
 from .capture import LatestFrameReader
-from .engine import BACKEND_NAMES, Engine, Packet, PipelineSettings, onnx_cached
+from .engine import BACKEND_NAMES, Engine, Packet, onnx_cached
 from .recorder import Recorder
 from .sources import source_label
 
@@ -62,10 +62,9 @@ class PipelineWorker(QThread):
     recording_changed = Signal(bool, object)  # on/off, the files written on stop
     compare_failed = Signal()  # the second pane's model could not be loaded
 
-    def __init__(self, config: PipelineConfig, settings: PipelineSettings | None = None,
-                 opener: Callable[[str], object] | None = None) -> None:
+    def __init__(self, config: PipelineConfig, opener: Callable[[str], object] | None = None) -> None:
         super().__init__()
-        self.engine = Engine(config, settings)
+        self.engine = Engine(config)
         self.opener = opener or (lambda spec: open_source(spec))
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._quit = False
@@ -154,12 +153,13 @@ class PipelineWorker(QThread):
                 self._load_runner("b", model, backend)
         self.post(apply)
 
-    def set_detector(self, spec: str | None, conf: float) -> None:
-        self.post(lambda: self._load_detector(spec, conf))
+    def set_detector(self, spec: str | None) -> None:
+        self.post(lambda: self._load_detector(spec))
 
-    def apply_settings(self, settings: PipelineSettings) -> None:
+    def apply_settings(self, values: dict) -> None:
+        """Settings changed in the window (``{name: value}``): the next frame runs with them."""
         def apply() -> None:
-            self.engine.apply_settings(settings)
+            self.engine.apply_settings(values)
             self._refresh = True
         self.post(apply)
 
@@ -467,13 +467,13 @@ class PipelineWorker(QThread):
             else f"loading {model} ({BACKEND_NAMES.get(backend, backend)})"
         self._spawn(slot, what, lambda: self.engine.load_runner(model, backend), done)
 
-    def _load_detector(self, spec: str | None, conf: float) -> None:
+    def _load_detector(self, spec: str | None) -> None:
         def done(det) -> None:
             self.engine.set_detector(det)
             self._emit_models()
             self.message.emit(f"detector {getattr(det, 'name', spec)}")
         self._spawn("det", f"loading detector {Path(spec).name if spec else '(default)'}",
-                    lambda: self.engine.load_detector(spec, conf), done)
+                    lambda: self.engine.load_detector(spec), done)
 
     # ------------------------------------------------------------ recording
     def _start_recording(self, outdir: Path) -> None:

@@ -1,5 +1,5 @@
 """Track-id assignment and temporal smoothing."""
-from .smoother import OneEuroConfig, PoseSmoother
+from .smoother import PoseSmoother
 from .tracker import Tracked, Tracker, TrackerConfig
 
-__all__ = ["OneEuroConfig", "PoseSmoother", "Tracked", "Tracker", "TrackerConfig"]
+__all__ = ["PoseSmoother", "Tracked", "Tracker", "TrackerConfig"]

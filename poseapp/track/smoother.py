@@ -8,16 +8,10 @@ track ends. All keypoints of a track are filtered in one vectorised step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-
-@dataclass
-class OneEuroConfig:
-    min_cutoff: float = 1.0  # Hz; lower = smoother at rest
-    beta: float = 0.05  # speed coefficient; higher = less lag when moving (per px/s)
-    d_cutoff: float = 1.0  # Hz, for the speed estimate
+from ..settings import Settings
 
 
 def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
@@ -35,10 +29,14 @@ class _State:
 
 
 class PoseSmoother:
-    """Smooths ``K x 2`` keypoint arrays per track id."""
+    """Smooths ``K x 2`` keypoint arrays per track id.
 
-    def __init__(self, config: OneEuroConfig | None = None) -> None:
-        self.config = config or OneEuroConfig()
+    ``config`` is read on every call (``min_cutoff`` in Hz, lower = smoother at rest; ``beta`` per px/s,
+    higher = less lag when moving; ``d_cutoff`` in Hz, for the speed estimate), so changes apply at once.
+    """
+
+    def __init__(self, config: Settings | None = None) -> None:
+        self.config = config or Settings()
         self._states: dict[int, _State] = {}
 
     def __call__(self, track_id: int, t_s: float, keypoints_xy: np.ndarray) -> np.ndarray:

@@ -34,7 +34,7 @@ def test_compare_backends_agree_and_models_side_by_side(make_window, wait_packet
     p = wait_packet(win, lambda p: len(p.panes) == 2 and p.panes[1].model == MODEL_B and p.compare_frames >= 1
                     and p.agreement.matched >= 1)
     persons_a, persons_b = p.panes[0].result.persons, p.panes[1].result.persons
-    thr = win.settings_panel.pipeline_settings().kpt_threshold  # what the worker compares with
+    thr = win.settings_panel.kpt_threshold.value()  # what the worker compares with
     for pair in p.agreement.pairs:
         pa, pb = persons_a[pair.index_a], persons_b[pair.index_b]
         x1, y1, x2, y2 = pa.box_xyxy

@@ -81,7 +81,7 @@ def test_shared_detector_runs_once_per_frame() -> None:
     assert shared(f1).xyxy.tolist() == [[1, 2, 3, 4]]
     shared(f2)
     assert len(calls) == 2 and shared.name == "fake"
-    shared.set_conf(0.6)
+    shared.conf = 0.6
     assert shared.inner.conf == 0.6
     shared(f2)
     assert len(calls) == 3  # a new threshold forgets the cached boxes

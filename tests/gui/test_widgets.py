@@ -82,4 +82,4 @@ def test_window_saves_and_restores_settings(qtbot, tmp_path: Path, yolox_path: P
     assert win2.settings_panel.model_selection() == ("sfm", "torch")
     assert win2.settings_panel.det_conf.value() == 0.55 and not win2.playback.loop.isChecked()
     assert win2.compare.selection() == ("lpn50", "torch") and win2.act_compare.isChecked()
-    assert np.isclose(win2.settings_panel.pipeline_settings().det_conf, 0.55)
+    assert np.isclose(win2.settings_panel.settings_values()["det_conf"], 0.55)

@@ -73,7 +73,7 @@ def test_bad_detector_and_model_errors(make_window, wait_packet, short_clip, qtb
     win = make_window()
     win.open_source(str(short_clip))
     wait_packet(win, lambda p: p.seq >= 1)
-    win.worker.set_detector(str(tmp_path / "nope.onnx"), 0.3)
+    win.worker.set_detector(str(tmp_path / "nope.onnx"))
     qtbot.waitUntil(lambda: "nope.onnx" in win.last_error, timeout=WAIT_MS)
     win.set_model("no-such-net", "onnx")
     qtbot.waitUntil(lambda: "unknown model" in win.last_error, timeout=WAIT_MS)
@@ -184,7 +184,7 @@ def test_settings_apply_live(make_window, wait_packet, short_clip, qtbot) -> Non
     engine = win.worker.engine
     cfg = engine.pipeline_a.config
     assert engine.detector.inner.conf == 0.6 and cfg.det_conf == 0.6 and cfg.det_every == 3
-    assert cfg.draw.kpt_threshold == 0.0 and cfg.draw.show_boxes and not cfg.smooth
+    assert cfg.kpt_threshold == 0.0 and cfg.show_boxes and not cfg.smooth
     sp.min_cutoff.setValue(2.5)
     sp.beta.setValue(0.3)
     qtbot.waitUntil(lambda: engine.pipeline_a.smoother.config.min_cutoff == 2.5 and engine.pipeline_a.smoother.config.beta == 0.3,

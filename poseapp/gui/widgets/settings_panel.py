@@ -1,5 +1,12 @@
-"""The settings column: model and backend, detector, smoothing, display, output."""
+"""The settings column: model and backend, detector, smoothing, display, output.
+
+The detector's confidence and cadence, the smoothing and the display widgets are
+built from the settings schema (``poseapp.settings``: each field with a ``group``),
+one widget per field, kept as an attribute of the same name (``panel.det_conf``).
+"""
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -7,7 +14,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from ..engine import PipelineSettings
+from ...settings import DETECTOR, KIND, SETTINGS, panel_settings
 
 
 def compact_combo() -> QComboBox:
@@ -18,20 +25,41 @@ def compact_combo() -> QComboBox:
     return c
 
 
-def _spin(lo: float, hi: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
-    s = QDoubleSpinBox()
-    s.setRange(lo, hi)
-    s.setSingleStep(step)
-    s.setDecimals(decimals)
-    s.setToolTip(tip)
-    s.setKeyboardTracking(False)
-    return s
+def setting_widget(name: str) -> QWidget:
+    """The widget for setting ``name``: a check box (on/off) or a spin box (numbers)."""
+    m, kind = SETTINGS[name], KIND[name]
+    if kind is bool:
+        w = QCheckBox(m.label)
+    else:
+        w = QSpinBox() if kind is int else QDoubleSpinBox()
+        if kind is float:
+            w.setDecimals(m.decimals)
+        w.setRange(m.lo, m.hi)
+        w.setSingleStep(m.step)
+        w.setKeyboardTracking(False)
+    w.setToolTip(m.help)
+    return w
+
+
+def widget_value(w: QWidget) -> Any:
+    return w.isChecked() if isinstance(w, QCheckBox) else w.value()
+
+
+def set_widget_value(w: QWidget, value) -> None:
+    if isinstance(w, QCheckBox):
+        w.setChecked(bool(value))
+    else:
+        w.setValue(value)
+
+
+def _changed_signal(w: QWidget):
+    return w.toggled if isinstance(w, QCheckBox) else w.valueChanged
 
 
 class SettingsPanel(QWidget):
     model_changed = Signal(str, str)  # model, backend
     detector_changed = Signal(str)  # file path or ultralytics name ("" = default)
-    settings_changed = Signal(object)  # PipelineSettings
+    settings_changed = Signal(object)  # {name: value} of every setting with a widget here
 
     def __init__(self, models: list[tuple[str, str]], backends: list[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,7 +84,7 @@ class SettingsPanel(QWidget):
         form.addRow(self.busy)
         lay.addWidget(box)
 
-        box = QGroupBox("Person detector")
+        box = QGroupBox(DETECTOR)
         form = QFormLayout(box)
         row = QHBoxLayout()
         self.detector = QLineEdit()
@@ -68,36 +96,14 @@ class SettingsPanel(QWidget):
         row.addWidget(self.detector)
         row.addWidget(browse)
         form.addRow("File", row)
-        self.det_conf = _spin(0.05, 0.95, 0.05, 2, "detector confidence threshold")
-        self.det_every = QSpinBox()
-        self.det_every.setRange(1, 30)
-        self.det_every.setKeyboardTracking(False)
-        self.det_every.setToolTip("run the detector every K frames; in between, boxes follow the poses")
-        form.addRow("Confidence", self.det_conf)
-        form.addRow("Detect every", self.det_every)
+        self.settings_widgets: dict[str, QWidget] = {}
+        self._add_setting_rows(form, DETECTOR)
         lay.addWidget(box)
-
-        box = QGroupBox("Smoothing (One Euro)")
-        form = QFormLayout(box)
-        self.smooth = QCheckBox("on")
-        self.min_cutoff = _spin(0.01, 20.0, 0.1, 2, "min cutoff in Hz: lower = steadier when still, more lag")
-        self.beta = _spin(0.0, 5.0, 0.01, 3, "speed coefficient: higher = less lag when moving")
-        form.addRow("Smoothing", self.smooth)
-        form.addRow("Min cutoff Hz", self.min_cutoff)
-        form.addRow("Beta", self.beta)
-        lay.addWidget(box)
-
-        box = QGroupBox("Display")
-        form = QFormLayout(box)
-        self.kpt_threshold = _spin(0.0, 1.0, 0.05, 2, "keypoints scored below this are not drawn")
-        self.show_boxes = QCheckBox("boxes")
-        self.show_ids = QCheckBox("track ids")
-        row = QHBoxLayout()
-        row.addWidget(self.show_boxes)
-        row.addWidget(self.show_ids)
-        form.addRow("Keypoint threshold", self.kpt_threshold)
-        form.addRow("Show", row)
-        lay.addWidget(box)
+        for group in dict.fromkeys(SETTINGS[n].group for n in panel_settings()):
+            if group != DETECTOR:
+                box = QGroupBox(group)
+                self._add_setting_rows(QFormLayout(box), group)
+                lay.addWidget(box)
 
         box = QGroupBox("Output")
         form = QFormLayout(box)
@@ -116,38 +122,45 @@ class SettingsPanel(QWidget):
         self.model.activated.connect(self._emit_model)
         self.backend.activated.connect(self._emit_model)
         self.detector.editingFinished.connect(self._emit_detector)
-        for w in (self.det_conf, self.min_cutoff, self.beta, self.kpt_threshold):
-            w.valueChanged.connect(self._emit_settings)
-        self.det_every.valueChanged.connect(self._emit_settings)
-        for w in (self.smooth, self.show_boxes, self.show_ids):
-            w.toggled.connect(self._emit_settings)
-        self.smooth.toggled.connect(lambda on: (self.min_cutoff.setEnabled(on), self.beta.setEnabled(on)))
+        for w in self.settings_widgets.values():
+            _changed_signal(w).connect(self._emit_settings)
         self._last_detector = ""
 
-    # ---- values
-    def pipeline_settings(self) -> PipelineSettings:
-        return PipelineSettings(
-            det_conf=self.det_conf.value(), det_every=self.det_every.value(), smooth=self.smooth.isChecked(),
-            min_cutoff=self.min_cutoff.value(), beta=self.beta.value(), kpt_threshold=self.kpt_threshold.value(),
-            show_boxes=self.show_boxes.isChecked(), show_ids=self.show_ids.isChecked(),
-        )
+    def _add_setting_rows(self, form: QFormLayout, group: str) -> None:
+        """One row per setting of ``group``; check boxes with the same ``row`` share one."""
+        rows: dict[str, QHBoxLayout] = {}
+        for name in panel_settings():
+            m = SETTINGS[name]
+            if m.group != group:
+                continue
+            w = setting_widget(name)
+            self.settings_widgets[name] = w
+            setattr(self, name, w)
+            if m.row and m.row in rows:
+                rows[m.row].addWidget(w)
+            elif m.row:
+                rows[m.row] = QHBoxLayout()
+                rows[m.row].addWidget(w)
+                form.addRow(m.row, rows[m.row])
+            else:
+                form.addRow(m.label, w)
+            if m.enabled_by:
+                self.settings_widgets[m.enabled_by].toggled.connect(w.setEnabled)
 
-    def set_pipeline_settings(self, s: PipelineSettings) -> None:
-        widgets = (self.det_conf, self.det_every, self.smooth, self.min_cutoff, self.beta, self.kpt_threshold, self.show_boxes, self.show_ids)
-        for w in widgets:
+    # ---- values
+    def settings_values(self) -> dict[str, Any]:
+        """``{name: value}`` of every setting with a widget here."""
+        return {name: widget_value(w) for name, w in self.settings_widgets.items()}
+
+    def set_settings_values(self, settings) -> None:
+        """Show ``settings``' values (any object with the settings as attributes) without emitting changes."""
+        for name, w in self.settings_widgets.items():
             w.blockSignals(True)
-        self.det_conf.setValue(s.det_conf)
-        self.det_every.setValue(s.det_every)
-        self.smooth.setChecked(s.smooth)
-        self.min_cutoff.setValue(s.min_cutoff)
-        self.beta.setValue(s.beta)
-        self.kpt_threshold.setValue(s.kpt_threshold)
-        self.show_boxes.setChecked(s.show_boxes)
-        self.show_ids.setChecked(s.show_ids)
-        for w in widgets:
+            set_widget_value(w, getattr(settings, name))
             w.blockSignals(False)
-        self.min_cutoff.setEnabled(s.smooth)
-        self.beta.setEnabled(s.smooth)
+        for name, w in self.settings_widgets.items():
+            if SETTINGS[name].enabled_by:
+                w.setEnabled(getattr(settings, SETTINGS[name].enabled_by))
 
     def model_selection(self) -> tuple[str, str]:
         return self.model.currentData(), self.backend.currentData()
@@ -173,7 +186,7 @@ class SettingsPanel(QWidget):
             self.detector_changed.emit(spec)
 
     def _emit_settings(self, *_args) -> None:
-        self.settings_changed.emit(self.pipeline_settings())
+        self.settings_changed.emit(self.settings_values())
 
     def _browse_detector(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Person detector", self.detector.text(), "Detectors (*.onnx *.pt);;All files (*)")
