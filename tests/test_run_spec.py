@@ -88,9 +88,9 @@ def test_overrides_win_over_the_checkpoint(ckpt) -> None:
     est = TopDownEstimator(runner, decoder="dark")
     assert est.spec.codec.decoder_params == {}  # beta's parameters do not follow the decoder overridden
     args = build_parser().parse_args(["annotate", "x.mp4"])
-    assert args.decoder is None and args.flip is None  # not given: the checkpoint decides
+    assert args.decoder is None and args.flip_test is None  # not given: the checkpoint decides
     args = build_parser().parse_args(["annotate", "x.mp4", "--decoder", "dark", "--no-flip"])
-    assert args.decoder == "dark" and args.flip is False
+    assert args.decoder == "dark" and args.flip_test is False
 
 
 def test_eval_uses_the_checkpoints_decoder_unless_told(ckpt, shared_data, tmp_path) -> None:

@@ -1,5 +1,10 @@
 """Shipped checkpoints without PyTorch: where ``models/`` is, its manifest, file hashes.
 
+An editable install reads the checkout's ``models/``; a wheel or the desktop
+bundle reads the copy it carries in ``poseapp/_models/`` (``models_dirs``).
+A shipped file is checked against the manifest's sha256 when it is loaded
+(``verified_sha256``), where its hash is computed anyway.
+
 ``poseapp --help`` and ``poseapp models`` read these, so nothing here imports
 torch (``poseapp.runtime.weights`` re-exports them beside the loaders).
 """
@@ -11,12 +16,39 @@ import os
 from pathlib import Path
 
 from ..errors import WeightsError
+from .shipping import PACKAGED_DIR
+
+
+PACKAGE = Path(__file__).resolve().parents[1]  # the installed or checked-out ``poseapp`` folder
+CHECKOUT = PACKAGE.parent  # the repository root when poseapp runs from a checkout (editable install)
+
+
+def models_dirs() -> list[tuple[str, Path]]:
+    """Where shipped checkpoints are looked for, in order: ``(where, folder)``.
+
+    ``$POSEAPP_MODELS_DIR`` when set (then only it), else the checkout's
+    ``models/`` (the source of truth, which ``poseapp publish`` writes) and the
+    copy a wheel or the desktop bundle carries as ``poseapp/_models/``
+    (``poseapp.runtime.shipping``).
+    """
+    env = os.environ.get("POSEAPP_MODELS_DIR")
+    if env:
+        return [("POSEAPP_MODELS_DIR", Path(env))]
+    found = []
+    if (CHECKOUT / "pyproject.toml").is_file():  # a checkout, not site-packages or a bundle
+        found.append(("checkout", CHECKOUT / "models"))
+    found.append(("packaged", PACKAGE / PACKAGED_DIR))
+    return found
 
 
 def models_dir() -> Path:
-    """The folder with shipped checkpoints (``$POSEAPP_MODELS_DIR`` or the repo's ``models/``)."""
-    env = os.environ.get("POSEAPP_MODELS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models"
+    """The folder with shipped checkpoints: the first of ``models_dirs()`` that holds a manifest
+    (none does: the first, where publishing would write)."""
+    candidates = models_dirs()
+    for _, path in candidates:
+        if (path / "manifest.json").is_file():
+            return path
+    return candidates[0][1]
 
 
 def read_manifest() -> dict:
@@ -70,3 +102,51 @@ def sha256_of(path: str | os.PathLike, length: int | None = None) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()[:length] if length else h.hexdigest()
+
+
+def _shipped_hashes() -> dict[Path, str]:
+    """``{path: sha256}`` of every file the manifest lists (checkpoints and int8 models)."""
+    folder = models_dir()
+    out = {}
+    for entry in read_manifest().values():
+        for record in (entry, entry.get("int8") or {}):
+            if record.get("file") and record.get("sha256"):
+                out[(folder / record["file"]).resolve()] = record["sha256"]
+    return out
+
+
+def verified_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of ``path``; a file the manifest lists must have the manifest's hash, or it is a
+    one-line ``WeightsError`` (a damaged install or a half-copied ``models/``)."""
+    digest = sha256_of(path)
+    expected = _shipped_hashes().get(Path(path).resolve())
+    if expected is not None and digest != expected:
+        raise WeightsError(
+            f"shipped file {path} does not match {models_dir() / 'manifest.json'} (sha256 {digest[:12]}, "
+            f"manifest {expected[:12]}): reinstall poseapp, or in a checkout re-run poseapp publish"
+        )
+    return digest
+
+
+def verify_models(folder: str | os.PathLike | None = None) -> list[str]:
+    """Every problem of a models folder (default ``models_dir()``): files the manifest lists that are
+    missing, of another size or another sha256. Empty when all is well."""
+    folder = Path(folder) if folder is not None else models_dir()
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return [f"no manifest in {folder}"]
+    with open(manifest, encoding="utf-8") as f:
+        entries = json.load(f)["models"]
+    problems = []
+    for entry in entries:
+        for record in (entry, entry.get("int8") or {}):
+            if not record.get("file"):
+                continue
+            path = folder / record["file"]
+            if not path.is_file():
+                problems.append(f"{path}: missing")
+            elif record.get("bytes") is not None and path.stat().st_size != record["bytes"]:
+                problems.append(f"{path}: {path.stat().st_size} bytes, manifest {record['bytes']}")
+            elif record.get("sha256") and sha256_of(path) != record["sha256"]:
+                problems.append(f"{path}: sha256 differs from the manifest")
+    return problems

@@ -20,8 +20,8 @@ from ..codecs import RunSpec
 from ..codecs.spec import layout_flip_pairs
 from ..errors import PoseappError, WeightsError
 from ..nets import create_model, get_spec
-from .manifest import untrained_error
-from .weights import checkpoint_meta, default_weights, load_weights, sha256_of
+from .manifest import untrained_error, verified_sha256
+from .weights import checkpoint_meta, default_weights, load_weights
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def locate_weights(name: str, weights: str | Path | None = None, num_joints: int
     weights at another crop size (the networks are fully convolutional).
     """
     registered = get_spec(name)  # an unknown name is a one-line error
+    digest = None
     if weights:
         path: Path | None = Path(weights)
         meta = checkpoint_meta(path, name)
@@ -124,12 +125,14 @@ def locate_weights(name: str, weights: str | Path | None = None, num_joints: int
         path = default_weights(name)
         if path is None and not allow_untrained:
             raise untrained_error(name)
+        # a damaged shipped file is one line (the manifest's hash) before torch reads it
+        digest = verified_sha256(path) if path is not None else None
         meta = checkpoint_meta(path, name) if path is not None else {}
         saved_k = int(meta.get("num_joints", 17))
     if path is not None:
         spec = RunSpec.from_checkpoint_meta({"num_joints": saved_k, **meta}, name, registered.input_hw)
         spec = spec.replace(model=name)
-        weights_id = sha256_of(path, 12)
+        weights_id = (digest or verified_sha256(path))[:12]  # a shipped file must match the manifest
     else:
         if num_joints in (None, 17):
             # the command line shows this logger's warnings (poseapp.cli.main): one line on stderr
@@ -159,8 +162,8 @@ def load_model(name: str, weights: str | Path | None = None, num_joints: int = 1
     run_spec = None
     input_hw = spec.input_hw
     if path is not None:
+        weights_id = verified_sha256(path)[:12]  # a shipped file must match the manifest (before torch reads it)
         meta = load_weights(module, path, model_name=name)
-        weights_id = sha256_of(path, 12)
         run_spec = RunSpec.from_checkpoint_meta({"num_joints": num_joints, **meta}, name, spec.input_hw).replace(model=name)
         input_hw = run_spec.input_hw
     else:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import PoseappError
 from .export import read_metadata
+from .manifest import verified_sha256
 from .model import LoadedModel, WeightsRef
 from .weights import models_dir, read_manifest, sha256_of
 
@@ -48,7 +49,10 @@ def shipped_int8_path(loaded: LoadedModel | WeightsRef) -> Path | None:
     if list(entry.get("input_hw", [])) != list(loaded.input_hw):
         return None
     path = models_dir() / entry["int8"]["file"]
-    return path if path.is_file() else None
+    if not path.is_file():
+        return None
+    verified_sha256(path)  # a damaged shipped file is an error, not a silent fallback
+    return path
 
 
 def int8_path_for(loaded: LoadedModel | WeightsRef) -> Path:
