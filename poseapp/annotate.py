@@ -53,10 +53,17 @@ def annotate_input(pipeline: Pipeline, input_path: str | Path, opts: AnnotateOpt
     outdir.mkdir(parents=True, exist_ok=True)
     images = isinstance(src, ImageListSource)
     header = {"video": str(input_path), "fps": src.fps, **pipeline.describe()}
-    sinks: list = [KeypointsJsonWriter(outdir / f"{stem}.keypoints.json", header)]
-    if opts.csv:
-        sinks.append(KeypointsCsvWriter(outdir / f"{stem}.keypoints.csv"))
-    video = VideoWriter(outdir / f"{stem}.annotated.mp4", src.fps, src.size) if opts.video and not images else None
+    sinks: list = []
+    try:  # a writer that cannot start removes the partial files of those before it
+        sinks.append(KeypointsJsonWriter(outdir / f"{stem}.keypoints.json", header))
+        if opts.csv:
+            sinks.append(KeypointsCsvWriter(outdir / f"{stem}.keypoints.csv"))
+        video = VideoWriter(outdir / f"{stem}.annotated.mp4", src.fps, src.size) if opts.video and not images else None
+    except BaseException:
+        for s in sinks:
+            s.abort()
+        src.close()
+        raise
     image_outputs: list[Path] = []
     pipeline.reset()
     frames = persons = 0

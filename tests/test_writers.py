@@ -65,3 +65,43 @@ def test_mp4v_fallback_with_one_notice(tmp_path, monkeypatch, capsys) -> None:
         assert _probe(tmp_path / name)[0] == "mpeg4" and _probe(tmp_path / name)[4] == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "pip install av" in err[0] and "mp4v" in err[0]
+
+
+class _P:
+    """A stand-in with ``to_json`` (what the writers are given: the pipeline's persons)."""
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def to_json(self) -> dict:
+        return {"track_id": self.i, "keypoints": [float(self.i)] * 51}
+
+
+@pytest.mark.parametrize("header", [{"video": "a.mp4", "fps": 25.0}, {}])
+def test_keypoints_json_streams_frames_and_parses(tmp_path, header) -> None:
+    import json
+
+    from poseapp.io import KeypointsJsonWriter
+
+    out = tmp_path / "a.keypoints.json"
+    w = KeypointsJsonWriter(out, header)
+    for f in range(300):
+        w.write(f, f / 25, [_P(k) for k in range(f % 3)])
+    # streamed to the partial file as it goes (beyond the file buffer), not held back until close
+    assert not out.exists() and w.tmp.stat().st_size > 50_000
+    assert w.close() == out and not w.tmp.exists()
+    doc = json.loads(out.read_text())
+    assert {k: doc[k] for k in header} == header
+    assert doc["keypoint_names"][0] == "nose"
+    assert [f["frame"] for f in doc["frames"]] == list(range(300))
+    assert [len(f["persons"]) for f in doc["frames"][:4]] == [0, 1, 2, 0]
+    assert doc["frames"][2]["persons"][1] == {"track_id": 1, "keypoints": [1.0] * 51}
+
+
+def test_keypoints_json_abort_removes_partial(tmp_path) -> None:
+    from poseapp.io import KeypointsJsonWriter
+
+    w = KeypointsJsonWriter(tmp_path / "b.keypoints.json", {"video": "b"})
+    w.write(0, 0.0, [_P(0)])
+    w.abort()
+    assert list(tmp_path.iterdir()) == []

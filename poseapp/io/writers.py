@@ -152,6 +152,8 @@ class KeypointsJsonWriter:
 
     Keypoints are ``[x1, y1, s1, ... x17, y17, s17]`` in COCO order and pixels of
     the original frame; ``s`` is the keypoint score (0-1), as in COCO results.
+    Frames are streamed to the temporary file as they come, so memory stays flat
+    however long the video (``python -m poseapp.soak annotate`` measures it).
     """
 
     def __init__(self, path: str | os.PathLike, header: dict) -> None:
@@ -160,18 +162,25 @@ class KeypointsJsonWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.header = dict(header)
         self.header.setdefault("keypoint_names", list(COCO_KEYPOINTS))
-        self.frames: list[dict] = []
+        self.header.pop("frames", None)
+        head = json.dumps(self.header, separators=(",", ":"))[:-1]  # the header object, left open
+        self._f = open(self.tmp, "w", encoding="utf-8")
+        self._f.write(head + ("," if self.header else "") + '"frames":[')
+        self._frames = 0
 
     def write(self, frame_index: int, time_s: float, persons: list) -> None:
-        self.frames.append({"frame": int(frame_index), "time_s": round(float(time_s), 4), "persons": [p.to_json() for p in persons]})
+        entry = {"frame": int(frame_index), "time_s": round(float(time_s), 4), "persons": [p.to_json() for p in persons]}
+        self._f.write(("," if self._frames else "") + json.dumps(entry, separators=(",", ":")))
+        self._frames += 1
 
     def close(self) -> Path:
-        with open(self.tmp, "w", encoding="utf-8") as f:
-            json.dump({**self.header, "frames": self.frames}, f, separators=(",", ":"))
+        self._f.write("]}")
+        self._f.close()
         os.replace(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:
+        self._f.close()
         self.tmp.unlink(missing_ok=True)
 
 
