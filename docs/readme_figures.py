@@ -1,0 +1,151 @@
+"""The README's figures, generated: ``python docs/readme_figures.py`` rewrites them, ``--check`` lists stale ones.
+
+Every figure on the README that a measurement produced comes from one of two files, never typed by hand:
+
+- ``models/manifest.json`` (written by ``poseapp publish``): the ``poseapp models`` table and the shipped
+  weights' accuracy table (coco17 val, coco-mini val, LSP val, int8, both MoveNet teachers, the floors);
+- ``docs/benchmarks.json`` (written by ``poseapp bench --json``): end-to-end FPS and the int8 speed-ups.
+
+Each generated block sits between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->`` in README.md.
+``tests/test_readme_figures.py`` fails when the README differs from what these files give, so a publish or
+a benchmark run that changes a figure must be followed by this script.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+MANIFEST = ROOT / "models" / "manifest.json"
+BENCHMARKS = ROOT / "docs" / "benchmarks.json"
+DEFAULT_FLOOR, FLOOR = 0.36, 0.30  # issue 13: coco17 val AP of the default network and of every network
+
+# (metric key prefix, label) in the order the accuracy table shows them
+SETS = (("coco17_val", "coco17 val"), ("coco_mini_val", "coco-mini val"), ("lsp_val", "LSP val"))
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
+def models_block() -> str:
+    """``poseapp models`` as a user sees it (it reads the manifest)."""
+    out = subprocess.run([sys.executable, "-m", "poseapp", "models"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout.rstrip()
+    return f"```\n$ poseapp models\n{out}\n```"
+
+
+def weights_block(manifest: dict) -> str:
+    """One row per shipped network: AP per validation set (ours / int8 / Thunder / Lightning) and its floor."""
+    default = _default_model()
+    entries = sorted(manifest["models"], key=lambda e: (e["name"] != default, e["name"]))
+    head = ["network", "coco17 val AP", "int8", "coco-mini val AP", "LSP val AP",
+            "MoveNet Thunder (coco17 / LSP)", "MoveNet Lightning (coco17 / LSP)", "floor (coco17 val)"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for e in entries:
+        m, q = e.get("metrics", {}), (e.get("int8") or {}).get("metrics", {})
+        t = e.get("teacher_metrics", {})
+        ap = {key: m.get(f"{key}_ap") for key, _ in SETS}
+        int8 = q.get("coco17_val_ap", q.get("coco_mini_val_ap"))
+        int8_set = "" if "coco17_val_ap" in q else " (coco-mini)"
+        floor = DEFAULT_FLOOR if e["name"] == default else FLOOR
+        reached = ap["coco17_val"] is not None and ap["coco17_val"] >= floor
+        status = f"{floor:.2f}: {'reached' if reached else 'not yet'}"
+
+        def teacher(name: str) -> str:
+            tm = t.get(name, {})
+            return f"{_fmt(tm.get('coco17_val_ap'))} / {_fmt(tm.get('lsp_val_ap'))}" if tm else "-"
+
+        rows.append(f"| {e['name']}{' (default)' if e['name'] == default else ''} | {_fmt(ap['coco17_val'])} | "
+                    f"{_fmt(int8)}{int8_set} | {_fmt(ap['coco_mini_val'])} | {_fmt(ap['lsp_val'])} | "
+                    f"{teacher('thunder')} | {teacher('lightning')} | {status} |")
+    note = ("Ground-truth boxes, flip test, each checkpoint's own decoder (`poseapp eval`, measured by `poseapp "
+            "publish` into `models/manifest.json`); \"-\": not measured for that checkpoint yet.")
+    return "\n".join(rows) + "\n\n" + note
+
+
+def _default_model() -> str:
+    """The network the app runs by default (the best shipped one: ``poseapp.defaults``)."""
+    sys.path.insert(0, str(ROOT))
+    from poseapp.defaults import default_model
+
+    return default_model()
+
+
+def speed_block(bench: dict) -> str:
+    """End-to-end FPS of the benchmark's video run and the int8 speed-up over fp32 ONNX Runtime at batch 8."""
+    parts = []
+    video = bench.get("video") or []
+    if video:
+        v = video[0]
+        fps = ", ".join(f"{r['fps']:.0f} FPS with the detector on "
+                        + ("every frame" if r["det_every"] == 1 else f"every {r['det_every']} frames") for r in video)
+        parts.append(f"End to end on this 2-core machine ({bench['machine']['threads']} threads, YOLOX-Nano detector, "
+                     f"{v['model']} on {v['backend']} at {v['input_hw'][0]}x{v['input_hw'][1]}, {v['persons']} persons "
+                     f"in the {v['frames']} frames of the dancer clip): {fps}.")
+    pose = {(r["model"], r["backend"], r["batch"]): r for r in bench.get("pose", [])}
+    ratios = []
+    for (model, backend, batch), r in pose.items():
+        fp32 = pose.get((model, "onnx", batch))
+        if backend == "onnx-int8" and batch == max(b for (m, _, b) in pose if m == model) and fp32:
+            ratios.append(f"{model} {r['pps_median'] / fp32['pps_median']:.1f}x "
+                          f"({fp32['pps_median']:.0f} -> {r['pps_median']:.0f} PPS)")
+    if ratios:
+        hw = next(iter(pose.values()))["input_hw"]
+        parts.append(f"The pose stage alone at {hw[0]}x{hw[1]}, batch {max(b for (_, _, b) in pose)}: int8 against "
+                     f"fp32 ONNX Runtime runs {', '.join(ratios)}.")
+    return " ".join(parts) + " Details: [docs/benchmarks.md](docs/benchmarks.md)."
+
+
+def blocks() -> dict[str, str]:
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    bench = json.loads(BENCHMARKS.read_text(encoding="utf-8"))
+    return {"models": models_block(), "weights": weights_block(manifest), "speed": speed_block(bench)}
+
+
+def _pattern(name: str) -> re.Pattern:
+    return re.compile(rf"(<!-- figures:{name} -->\n)(.*?)(<!-- /figures:{name} -->)", re.S)
+
+
+def render(text: str, new: dict[str, str]) -> str:
+    for name, body in new.items():
+        pat = _pattern(name)
+        if not pat.search(text):
+            raise SystemExit(f"README.md has no <!-- figures:{name} --> block: add the two marker lines where it goes")
+        text = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(3), text)
+    return text
+
+
+def stale(text: str, new: dict[str, str]) -> list[str]:
+    """Names of the blocks whose text differs from what the files give."""
+    out = []
+    for name, body in new.items():
+        m = _pattern(name).search(text)
+        if m is None or m.group(2) != body + "\n":
+            out.append(name)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--check", action="store_true", help="only list the blocks that are out of date (exit 1 if any)")
+    args = ap.parse_args(argv)
+    text, new = README.read_text(encoding="utf-8"), blocks()
+    if args.check:
+        names = stale(text, new)
+        if names:
+            print(f"README.md figures out of date: {', '.join(names)}: run python docs/readme_figures.py")
+            return 1
+        return 0
+    README.write_text(render(text, new), encoding="utf-8")
+    print(f"README.md: {len(new)} figure blocks written ({', '.join(new)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""README figures come from models/manifest.json and docs/benchmarks.json (docs/readme_figures.py), not by hand."""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("readme_figures", REPO / "docs" / "readme_figures.py")
+rf = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rf)
+
+
+def test_readme_figures_are_what_the_manifest_and_benchmarks_give() -> None:
+    """Fails after a publish or a benchmark run until ``python docs/readme_figures.py`` is run."""
+    assert rf.stale(rf.README.read_text(encoding="utf-8"), rf.blocks()) == []
+
+
+def test_a_new_figure_in_the_files_changes_the_readme() -> None:
+    manifest = json.loads(rf.MANIFEST.read_text(encoding="utf-8"))
+    bench = json.loads(rf.BENCHMARKS.read_text(encoding="utf-8"))
+    changed = copy.deepcopy(manifest)
+    sfm = next(e for e in changed["models"] if e["name"] == "sfm")
+    sfm["metrics"]["coco17_val_ap"] = 0.3712
+    row = next(line for line in rf.weights_block(changed).splitlines() if line.startswith("| sfm"))
+    assert "| 0.371 |" in row and "0.36: reached" in row
+    assert "0.371" not in rf.weights_block(manifest)
+    fast = copy.deepcopy(bench)
+    fast["video"][0]["fps"] = 123.4
+    assert "123 FPS" in rf.speed_block(fast) and "123 FPS" not in rf.speed_block(bench)
+    text = rf.README.read_text(encoding="utf-8")
+    new = {**rf.blocks(), "weights": rf.weights_block(changed)}
+    assert rf.stale(text, new) == ["weights"]
+    assert rf.stale(rf.render(text, new), new) == []
