@@ -20,9 +20,24 @@ COCO_SIGMAS = np.array(
 ) / 10.0
 
 
-def oks(kp_a: np.ndarray, kp_b: np.ndarray, area: float, visible: np.ndarray | None = None) -> float:
-    """Object keypoint similarity between two ``K x 2`` poses of one person (COCO formula)."""
+def keypoint_similarity(kp_a: np.ndarray, kp_b: np.ndarray, area, sigmas: np.ndarray | None = None) -> np.ndarray:
+    """The COCO OKS term of each keypoint, ``exp(-d^2 / (2 s^2 (2 sigma)^2))`` with ``s^2`` the object
+    ``area`` (px^2; under one pixel counts as one) and ``sigmas`` COCO's (default) or a layout's.
+
+    ``kp_a`` and ``kp_b`` are ``... x K x 2`` poses that broadcast; ``area`` broadcasts over their
+    leading axes (one per person). Returns ``... x K``. The one place the formula lives: the OKS of
+    ``oks``, compare mode's agreement and the evaluation's OKS-NMS and per-joint table all use it."""
     d2 = ((np.asarray(kp_a, np.float64) - np.asarray(kp_b, np.float64)) ** 2).sum(-1)
-    e = d2 / (2 * (2 * COCO_SIGMAS[: d2.shape[0]]) ** 2 * max(area, 1.0))
-    vis = np.ones(d2.shape[0], bool) if visible is None else np.asarray(visible, bool)
-    return float(np.exp(-e)[vis].mean()) if vis.any() else 0.0
+    sig = COCO_SIGMAS[: d2.shape[-1]] if sigmas is None else np.asarray(sigmas, np.float64)
+    s2 = np.maximum(np.asarray(area, np.float64), 1.0)[..., None]
+    return np.exp(-d2 / (2 * s2 * (2 * sig) ** 2))
+
+
+def oks(kp_a: np.ndarray, kp_b: np.ndarray, area: float, visible: np.ndarray | None = None,
+        sigmas: np.ndarray | None = None) -> float:
+    """Object keypoint similarity between two ``K x 2`` poses of one person: the mean of
+    ``keypoint_similarity`` over the ``visible`` keypoints (all by default; 0.0 where none is).
+    As ``pycocotools``' ``computeOks`` for a ground truth with labelled keypoints (``visible``)."""
+    sim = keypoint_similarity(kp_a, kp_b, area, sigmas)
+    vis = np.ones(sim.shape[-1], bool) if visible is None else np.asarray(visible, bool)
+    return float(sim[vis].mean()) if vis.any() else 0.0

@@ -13,6 +13,7 @@ import io
 
 import numpy as np
 
+from ...skeleton import keypoint_similarity
 from ..datasets.base import PersonSample
 from .predict import Predictions
 
@@ -29,11 +30,8 @@ def rescore(kpt_scores: np.ndarray, box_scores: np.ndarray, threshold: float = 0
 
 
 def oks_matrix(kpts: np.ndarray, areas: np.ndarray, sigmas: np.ndarray, i: int, others: np.ndarray) -> np.ndarray:
-    """OKS of person ``i`` with each of ``others`` (HRNet ``oks_iou``: mean area, all joints)."""
-    var = (2 * sigmas) ** 2
-    d2 = ((kpts[others] - kpts[i][None]) ** 2).sum(-1)
-    e = d2 / var[None] / ((areas[i] + areas[others])[:, None] / 2 + np.spacing(1)) / 2
-    return np.exp(-e).mean(1)
+    """OKS of person ``i`` with each of ``others`` (HRNet ``oks_iou``: mean area of the two, all joints)."""
+    return keypoint_similarity(kpts[others], kpts[i][None], (areas[i] + areas[others]) / 2, sigmas).mean(1)
 
 
 def oks_nms(kpts: np.ndarray, scores: np.ndarray, areas: np.ndarray, sigmas: np.ndarray, threshold: float = 0.9) -> list[int]:
@@ -80,7 +78,7 @@ def per_joint_oks(samples: list[PersonSample], preds: Predictions, coco, sigmas:
                   names: tuple[str, ...]) -> dict[str, dict[str, float]]:
     """Where the OKS is lost: per joint, over the persons that label it, against the same person's annotation.
 
-    ``oks``: mean of the joint's OKS term ``exp(-d^2 / (2 s^2 (2 sigma)^2))`` with
+    ``oks``: mean of the joint's OKS term (``poseapp.skeleton.keypoint_similarity``) with
     ``s^2`` the annotation's area (as COCOeval, before any matching);
     ``within_0.5``: the share of those joints whose term is at least 0.5;
     ``error``: the median distance in units of ``sqrt(area)``. Persons whose
@@ -90,7 +88,7 @@ def per_joint_oks(samples: list[PersonSample], preds: Predictions, coco, sigmas:
     gt = np.stack([s.joints for s in samples]).astype(np.float64)
     labelled = (np.stack([s.visible for s in samples]) > 0) & (areas > 0)[:, None]
     d2 = ((preds.keypoints.astype(np.float64) - gt) ** 2).sum(-1)
-    term = np.exp(-d2 / (2 * np.maximum(areas, 1e-9)[:, None] * (2 * sigmas[None]) ** 2))
+    term = keypoint_similarity(preds.keypoints, gt, areas, sigmas)
     err = np.sqrt(d2) / np.sqrt(np.maximum(areas, 1e-9))[:, None]
     out = {}
     for j, name in enumerate(names):
