@@ -12,6 +12,7 @@ from .heatmap import (
     decode_dark,
     encode_gaussian,
     flip_back,
+    flip_index,
 )
 from .spec import IMAGENET_MEAN, IMAGENET_STD, HeatmapCodec, RunSpec
 
@@ -28,4 +29,5 @@ __all__ = [
     "decode_dark",
     "encode_gaussian",
     "flip_back",
+    "flip_index",
 ]

@@ -18,6 +18,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from ..defaults import DECODERS as DECODER_NAMES
+
 # left/right joint pairs of the COCO-17 order
 COCO_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
     (1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16),
@@ -25,6 +27,8 @@ COCO_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
 
 
 def flip_index(num_joints: int, pairs: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """``idx`` such that ``joints[idx]`` (or ``heatmaps[:, idx]``) swaps every left/right pair; the one
+    definition, for the flip test and the training flip (``KeypointLayout.flip_index``)."""
     idx = np.arange(num_joints)
     for a, b in pairs:
         idx[a], idx[b] = b, a
@@ -169,11 +173,9 @@ def decode_beta_soft_argmax(heatmaps: np.ndarray, beta: float = 160.0) -> tuple[
     return coords, scores
 
 
-DECODERS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
-    "argmax": decode_argmax_quarter,
-    "dark": decode_dark,
-    "beta": decode_beta_soft_argmax,
-}
+# the names, in the order of poseapp.defaults.DECODERS (the torch-free list the parsers offer)
+DECODERS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = dict(
+    zip(DECODER_NAMES, (decode_argmax_quarter, decode_dark, decode_beta_soft_argmax), strict=True))
 
 
 def decode(heatmaps: np.ndarray, method: str = "argmax", **params) -> tuple[np.ndarray, np.ndarray]:

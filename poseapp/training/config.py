@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..defaults import DECODERS
 from ..errors import PoseappError
 
 
@@ -136,7 +137,7 @@ class TeacherConfig:
 @dataclass
 class EvalConfig:
     flip_test: bool = True
-    decoder: str = "argmax"  # argmax | dark | beta
+    decoder: str = "argmax"  # one of poseapp.defaults.DECODERS
     batch_size: int = 64
     rescore_threshold: float = 0.2  # box score x mean keypoint score above this
     oks_nms: float = 0.9
@@ -177,7 +178,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "optim.schedule": ("multistep", "linear", "constant"),
     "train.precision": ("auto", "fp32", "fp16", "bf16"),
     "train.device": ("auto", "cpu", "cuda"),
-    "eval.decoder": ("argmax", "dark", "beta"),
+    "eval.decoder": DECODERS,
 }
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..codecs import COCO_FLIP_PAIRS
+from ..codecs import COCO_FLIP_PAIRS, flip_index
 from ..errors import PoseappError
 from ..skeleton import COCO_KEYPOINTS, COCO_SIGMAS
 
@@ -34,11 +34,8 @@ class KeypointLayout:
         return tuple(j for j in range(self.num_joints) if j not in self.upper_body)
 
     def flip_index(self) -> np.ndarray:
-        """``idx`` such that ``joints[idx]`` swaps every left/right pair."""
-        idx = np.arange(self.num_joints)
-        for a, b in self.flip_pairs:
-            idx[a], idx[b] = b, a
-        return idx
+        """``idx`` such that ``joints[idx]`` swaps every left/right pair (``poseapp.codecs.flip_index``)."""
+        return flip_index(self.num_joints, self.flip_pairs)
 
 
 COCO17 = KeypointLayout(

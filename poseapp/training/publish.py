@@ -33,6 +33,7 @@ from pathlib import Path
 import yaml
 
 from ..codecs import RunSpec
+from ..defaults import DECODERS
 from ..errors import PoseappError
 from ..nets import count_macs, count_params, create_model, get_spec
 from ..runtime import read_checkpoint, save_checkpoint
@@ -44,7 +45,7 @@ COCO_VAL = ("coco-mini/annotations/person_keypoints_val2017.json", "coco-mini/va
 COCO_TRAIN = ("coco-mini/annotations/person_keypoints_train2017.json", "coco-mini/train2017")  # int8 calibration
 LSP_IMAGES = "lsp-extended/images"
 TEACHERS = ("thunder", "lightning")
-DECODERS = ("argmax", "dark", "beta")
+DECODER_LABELS = {"dark": "DARK", "beta": "Beta-Soft-Argmax"}  # how the figures name a decoder (else its name)
 
 
 @dataclass
@@ -361,7 +362,7 @@ def run_spec_lines(e: dict, sets: list[EvalSet]) -> list[str]:
     c = e["run_spec"]["codec"]
     m, k = e["metrics"], sets[0].key
     figures = ", ".join(f"{n} {_fmt(_decoder_ap(m, k, d))}"
-                        for d, n in (("argmax", "argmax"), ("dark", "DARK"), ("beta", "Beta-Soft-Argmax")))
+                        for d, n in ((d, DECODER_LABELS.get(d, d)) for d in DECODERS))
     return [f"- Runs with: the {c['decoder']} decoder, the best on {sets[0].short} (AP with flip test: {figures}), "
             f"flip test {'on' if c['flip_test'] else 'off'} by default; the checkpoint and its ONNX files record "
             "both (`--decoder` and `--flip`/`--no-flip` override them)."]
