@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from .poses import Poses
 from .settings import Settings
 from .skeleton import COCO_SKELETON
 
@@ -18,23 +19,17 @@ def track_color(track_id: int) -> tuple[int, int, int]:
     return int(b), int(g), int(r)
 
 
-def draw_poses(
-    frame: np.ndarray,
-    keypoints: np.ndarray,
-    scores: np.ndarray,
-    track_ids: Sequence[int],
-    boxes_xyxy: np.ndarray | None = None,
-    config: Settings | None = None,
-) -> np.ndarray:
-    """Draw ``N x K x 2`` keypoints (with ``N x K`` scores) onto ``frame`` in place, as ``config``'s
-    ``kpt_threshold``, ``show_boxes``, ``show_ids`` and ``thickness`` say."""
+def draw_poses(frame: np.ndarray, poses: Poses, config: Settings | None = None) -> np.ndarray:
+    """Draw ``poses`` (their keypoints, and boxes / track ids where asked) onto ``frame`` in place, as
+    ``config``'s ``kpt_threshold``, ``show_boxes``, ``show_ids`` and ``thickness`` say."""
     cfg = config or Settings()
     scale = max(1, round(max(frame.shape[:2]) / 640))
     th = cfg.thickness * scale
-    for i, tid in enumerate(track_ids):
-        color = track_color(int(tid))
-        pts = keypoints[i]
-        ok = scores[i] >= cfg.kpt_threshold
+    visible = poses.scores >= cfg.kpt_threshold
+    for i, tid in enumerate(poses.track_ids.tolist()):
+        color = track_color(tid)
+        pts = poses.keypoints[i]
+        ok = visible[i]
         for a, b in COCO_SKELETON:
             if a < len(pts) and b < len(pts) and ok[a] and ok[b]:
                 pa = (int(round(pts[a, 0])), int(round(pts[a, 1])))
@@ -44,12 +39,12 @@ def draw_poses(
             c = (int(round(pts[j, 0])), int(round(pts[j, 1])))
             cv2.circle(frame, c, th + 1, (255, 255, 255), -1, cv2.LINE_AA)
             cv2.circle(frame, c, th + 1, color, 1, cv2.LINE_AA)
-        if boxes_xyxy is not None and (cfg.show_boxes or cfg.show_ids):
-            x1, y1, x2, y2 = (int(round(v)) for v in boxes_xyxy[i])
+        if cfg.show_boxes or cfg.show_ids:
+            x1, y1, x2, y2 = (int(round(v)) for v in poses.boxes[i])
             if cfg.show_boxes:
                 cv2.rectangle(frame, (x1, y1), (x2, y2), color, max(1, scale), cv2.LINE_AA)
             if cfg.show_ids:
-                label = f"#{int(tid)}"
+                label = f"#{tid}"
                 (tw, tht), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, scale)
                 cv2.rectangle(frame, (x1, y1 - tht - 6), (x1 + tw + 6, y1), color, -1)
                 cv2.putText(frame, label, (x1 + 3, y1 - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, (0, 0, 0), scale, cv2.LINE_AA)

@@ -32,8 +32,9 @@ from .crop import CropBatch, Cropper, heatmap_to_image
 
 
 @dataclass
-class Poses:
-    """Structure of arrays for the persons of one call."""
+class Estimate:
+    """The estimator's arrays for the boxes of one call; ``Pipeline`` joins them with the tracker's
+    boxes, scores and ids into a frame's ``poseapp.poses.Poses``."""
 
     keypoints: np.ndarray  # N x K x 2, image pixels
     scores: np.ndarray  # N x K, keypoint scores (heatmap values)
@@ -124,16 +125,16 @@ class TopDownEstimator:
         t2 = time.perf_counter()
         return kps, scores, (t1 - t0) * 1e3, (t2 - t1) * 1e3
 
-    def estimate(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> Poses:
+    def estimate(self, image_bgr: np.ndarray, boxes_xyxy: np.ndarray) -> Estimate:
         """The persons in ``boxes_xyxy`` (N x 4, image pixels) of one BGR image."""
         t0 = time.perf_counter()
         batch = self.crop(image_bgr, boxes_xyxy)
         crop_ms = (time.perf_counter() - t0) * 1e3
         kps, scores, pose_ms, decode_ms = self.estimate_crops(batch)
-        return Poses(kps, scores, _areas(batch), {"crop": crop_ms, "pose": pose_ms, "decode": decode_ms})
+        return Estimate(kps, scores, _areas(batch), {"crop": crop_ms, "pose": pose_ms, "decode": decode_ms})
 
-    def estimate_many(self, items: Iterable[tuple[np.ndarray, np.ndarray]], batch_size: int = 64) -> Iterator[Poses]:
-        """``Poses`` of each ``(image, boxes)`` in order. Persons of consecutive images share a forward
+    def estimate_many(self, items: Iterable[tuple[np.ndarray, np.ndarray]], batch_size: int = 64) -> Iterator[Estimate]:
+        """The ``Estimate`` of each ``(image, boxes)`` in order. Persons of consecutive images share a forward
         pass, which runs once at least ``batch_size`` persons wait (the last one on what is left)."""
         pending: list[CropBatch] = []
         waiting = 0
@@ -147,12 +148,12 @@ class TopDownEstimator:
         if pending:
             yield from self._flush(pending)
 
-    def _flush(self, pending: list[CropBatch]) -> Iterator[Poses]:
+    def _flush(self, pending: list[CropBatch]) -> Iterator[Estimate]:
         kps, scores, _, _ = self.estimate_crops(CropBatch.concat(pending), max_batch=None)
         s = 0
         for b in pending:
             n = len(b)
-            yield Poses(kps[s : s + n], scores[s : s + n], _areas(b))
+            yield Estimate(kps[s : s + n], scores[s : s + n], _areas(b))
             s += n
 
 

@@ -2,7 +2,9 @@
 -> keypoints -> smoothed poses. The GUI, ``annotate`` and ``bench`` all use it.
 
 ``Pipeline.process`` handles one frame and returns a ``FrameResult`` with the
-persons and the milliseconds each stage took; ``Pipeline.render`` draws it.
+persons as arrays (``poseapp.poses.Poses``: keypoints N x K x 2, scores N x K,
+boxes N x 4, box scores and track ids N) and the milliseconds each stage took;
+``Pipeline.render`` draws it.
 Boxes to keypoints is ``poseapp.estimator.TopDownEstimator``, the code ``poseapp
 eval`` scores; its decoder and flip test come from the checkpoint's ``RunSpec``
 unless ``PipelineConfig.decoder`` / ``flip_test`` say otherwise.
@@ -24,6 +26,7 @@ from .defaults import DEFAULT_BACKEND, DEFAULT_MODEL, FALLBACK_MODEL, default_mo
 from .detect import Detections, create_detector
 from .draw import draw_overlay, draw_poses
 from .estimator import TopDownEstimator
+from .poses import Poses
 from .runtime import create_runner
 from .settings import Settings
 from .track import PoseSmoother, Tracker, TrackerConfig
@@ -42,29 +45,10 @@ class PipelineConfig(Settings):
 
 
 @dataclass
-class Person:
-    track_id: int
-    box_xyxy: np.ndarray  # 4
-    score: float
-    keypoints: np.ndarray  # K x 2, image pixels
-    kpt_scores: np.ndarray  # K
-
-    def to_json(self) -> dict:
-        x1, y1, x2, y2 = (float(v) for v in self.box_xyxy)
-        kps = np.concatenate([self.keypoints, self.kpt_scores[:, None]], 1).reshape(-1)
-        return {
-            "track_id": int(self.track_id),
-            "box": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
-            "score": round(float(self.score), 4),
-            "keypoints": [round(float(v), 3) for v in kps],
-        }
-
-
-@dataclass
 class FrameResult:
     index: int
     time_s: float
-    persons: list[Person]
+    persons: Poses  # the frame's persons as arrays
     timings_ms: dict[str, float]
     detected: bool  # the detector ran on this frame (else boxes came from the previous poses)
 
@@ -75,18 +59,14 @@ class FrameResult:
 
 
 def boxes_from_keypoints(kps: np.ndarray, scores: np.ndarray, fallback: np.ndarray, thr: float, pad: float = 0.15) -> np.ndarray:
-    """Person boxes from the extent of confident keypoints, padded; ``fallback`` where too few."""
-    out = fallback.copy()
-    for i in range(kps.shape[0]):
-        ok = scores[i] >= thr
-        if ok.sum() < 3:
-            continue
-        p = kps[i][ok]
-        x1, y1 = p.min(0)
-        x2, y2 = p.max(0)
-        w, h = x2 - x1, y2 - y1
-        out[i] = [x1 - pad * w, y1 - pad * h - 0.1 * h, x2 + pad * w, y2 + pad * h]
-    return out
+    """Person boxes (N x 4) from the extent of each person's confident keypoints, padded; ``fallback``
+    for persons with fewer than 3."""
+    ok = scores >= thr  # N x K
+    lo = np.where(ok[..., None], kps, np.inf).min(1)  # N x 2
+    hi = np.where(ok[..., None], kps, -np.inf).max(1)
+    w, h = hi[:, 0] - lo[:, 0], hi[:, 1] - lo[:, 1]
+    boxes = np.stack([lo[:, 0] - pad * w, lo[:, 1] - pad * h - 0.1 * h, hi[:, 0] + pad * w, hi[:, 1] + pad * h], 1)
+    return np.where((ok.sum(1) >= 3)[:, None], boxes, fallback).astype(fallback.dtype)
 
 
 class Pipeline:
@@ -141,13 +121,8 @@ class Pipeline:
             dets = self.detector(frame_bgr)
         else:
             prev = self._last.persons
-            dets = Detections(
-                boxes_from_keypoints(
-                    np.stack([p.keypoints for p in prev]), np.stack([p.kpt_scores for p in prev]),
-                    np.stack([p.box_xyxy for p in prev]), c.kpt_threshold,
-                ).astype(np.float32),
-                np.array([p.score for p in prev], np.float32),
-            )
+            dets = Detections(boxes_from_keypoints(prev.keypoints, prev.scores, prev.boxes, c.kpt_threshold),
+                              prev.box_scores.copy())
             h, w = frame_bgr.shape[:2]
             dets.xyxy[:, [0, 2]] = dets.xyxy[:, [0, 2]].clip(0, w - 1)
             dets.xyxy[:, [1, 3]] = dets.xyxy[:, [1, 3]].clip(0, h - 1)
@@ -158,11 +133,10 @@ class Pipeline:
         t3 = time.perf_counter()
         if c.smooth:
             self.smoother.drop(self.tracker.ended)
-            for i, tid in enumerate(tracked.ids):
-                kps[i] = self.smoother(int(tid), time_s, kps[i])
+            kps = self.smoother.smooth(tracked.ids, time_s, kps)
         t4 = time.perf_counter()
         timings.update(detect=(t1 - t0) * 1e3, track=(t2 - t1) * 1e3, **pose_t, smooth=(t4 - t3) * 1e3)
-        persons = [Person(int(tracked.ids[i]), tracked.xyxy[i], float(tracked.conf[i]), kps[i], scores[i]) for i in range(len(tracked))]
+        persons = Poses(kps, scores, tracked.xyxy, tracked.conf, tracked.ids)
         self._frames_seen += 1
         self._last = FrameResult(index, time_s, persons, timings, detect_now)
         return self._last
@@ -170,11 +144,7 @@ class Pipeline:
     def render(self, frame_bgr: np.ndarray, result: FrameResult, overlay: list[str] | None = None) -> np.ndarray:
         """Draw ``result`` onto ``frame_bgr`` in place (adds a 'draw' timing)."""
         t0 = time.perf_counter()
-        if result.persons:
-            draw_poses(
-                frame_bgr, np.stack([p.keypoints for p in result.persons]), np.stack([p.kpt_scores for p in result.persons]),
-                [p.track_id for p in result.persons], np.stack([p.box_xyxy for p in result.persons]), self.config,
-            )
+        draw_poses(frame_bgr, result.persons, self.config)
         if overlay:
             draw_overlay(frame_bgr, overlay)
         result.timings_ms["draw"] = (time.perf_counter() - t0) * 1e3

@@ -66,10 +66,11 @@ def test_eval_and_pipeline_give_the_same_keypoints(coco_val, monkeypatch) -> Non
         pipe.reset()
         res = pipe.process(cv2.imread(str(path)), 0, 0.0)
         assert len(res.persons) == len(idx)
-        for p in res.persons:  # the tracker may reorder persons: match them by their box
-            i = next(i for i in idx if np.allclose(samples[i].box_xyxy, p.box_xyxy))
-            worst = max(worst, float(np.abs(p.keypoints - preds.keypoints[i]).max()))
-            np.testing.assert_allclose(p.kpt_scores, preds.scores[i], atol=1e-5)
+        got = res.persons
+        for r in range(len(got)):  # the tracker may reorder persons: match them by their box
+            i = next(i for i in idx if np.allclose(samples[i].box_xyxy, got.boxes[r]))
+            worst = max(worst, float(np.abs(got.keypoints[r] - preds.keypoints[i]).max()))
+            np.testing.assert_allclose(got.scores[r], preds.scores[i], atol=1e-5)
     print(f"\neval vs Pipeline on {PERSONS} coco-mini val persons: max keypoint difference {worst:.2e} px")
     assert worst <= 1e-4
 

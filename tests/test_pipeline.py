@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from poseapp.cli import main
-from poseapp.pipeline import Pipeline, PipelineConfig
+from poseapp.io import KeypointsCsvWriter, KeypointsJsonWriter
+from poseapp.pipeline import Pipeline, PipelineConfig, boxes_from_keypoints
+from poseapp.poses import Poses
 
 MODEL = "lpn50"
 
@@ -97,13 +99,56 @@ def test_keypoints_inside_their_crop(annotated) -> None:
             assert (np.abs(kp[:, 0] - cx) <= half).all() and (np.abs(kp[:, 1] - cy) <= half).all()
 
 
+def test_process_gives_arrays_that_draw_and_write(shared_data, yolox_path, tmp_path) -> None:
+    """Estimator -> tracker -> smoother -> ``FrameResult`` keeps the persons as arrays (N x K x 2, N x K,
+    N x 4, N, N) on a real photo; drawing and the writers take them as they are."""
+    img = cv2.imread(str(shared_data / "media" / "bus.jpg"))
+    pipe = Pipeline(PipelineConfig(model=MODEL, backend="onnx", detector=str(yolox_path), det_every=2,
+                                   show_boxes=True, show_ids=True))
+    res = pipe.process(img.copy(), 0, 0.0)
+    p = res.persons
+    n = len(p)
+    assert isinstance(p, Poses) and n >= 3 and res.detected
+    assert p.keypoints.shape == (n, 17, 2) and p.scores.shape == (n, 17) and p.boxes.shape == (n, 4)
+    assert p.box_scores.shape == (n,) and p.track_ids.shape == (n,)
+    assert p.keypoints.dtype == p.scores.dtype == p.boxes.dtype == np.float32 and p.track_ids.dtype == np.int64
+    assert sorted(p.track_ids.tolist()) == list(range(1, n + 1))
+    assert (p.boxes[:, 2:] > p.boxes[:, :2]).all() and ((p.box_scores > 0) & (p.box_scores <= 1)).all()
+    # the next frame's boxes come from these poses (det_every=2): the same persons, as arrays again
+    nxt = pipe.process(img.copy(), 1, 1 / 30)
+    assert not nxt.detected and sorted(nxt.persons.track_ids.tolist()) == sorted(p.track_ids.tolist())
+    canvas = pipe.render(img.copy(), res)
+    assert np.abs(canvas.astype(int) - img).sum() > 0 and "draw" in res.timings_ms
+    jw, cw = KeypointsJsonWriter(tmp_path / "bus.keypoints.json", {}), KeypointsCsvWriter(tmp_path / "bus.keypoints.csv")
+    jw.write(0, 0.0, p)
+    cw.write(0, 0.0, p)
+    doc = json.loads(jw.close().read_text())
+    _check_schema({"video": "", "fps": 0, "model": "", "backend": "", **doc})
+    assert doc["frames"][0]["persons"] == p.to_json() and len(doc["frames"][0]["persons"]) == n
+    assert len(cw.close().read_text().splitlines()) == 1 + 17 * n
+
+
+def test_boxes_from_keypoints_per_person() -> None:
+    """Padded extent of the confident keypoints; the fallback box for a person with fewer than 3."""
+    kps = np.zeros((2, 17, 2), np.float32)
+    kps[0, :3] = [[10, 20], [110, 20], [60, 220]]
+    kps[1, :2] = [[5, 5], [50, 50]]
+    scores = np.zeros((2, 17), np.float32)
+    scores[0, :3] = scores[1, :2] = 0.9
+    fallback = np.array([[0, 0, 1, 1], [7, 8, 9, 10]], np.float32)
+    out = boxes_from_keypoints(kps, scores, fallback, 0.3)
+    np.testing.assert_allclose(out[0], [10 - 15, 20 - 30 - 20, 110 + 15, 220 + 30], rtol=1e-6)
+    np.testing.assert_array_equal(out[1], fallback[1])
+    assert out.dtype == np.float32 and boxes_from_keypoints(kps[:0], scores[:0], fallback[:0], 0.3).shape == (0, 4)
+
+
 def test_torch_and_onnx_give_the_same_keypoints(shared_data, yolox_path) -> None:
     img = cv2.imread(str(shared_data / "media" / "bus.jpg"))
     out = {}
     for backend in ("torch", "onnx"):
         pipe = Pipeline(PipelineConfig(model=MODEL, backend=backend, detector=str(yolox_path), smooth=False))
         res = pipe.process(img.copy(), 0, 0.0)
-        out[backend] = np.stack([p.keypoints for p in res.persons])
+        out[backend] = res.persons.keypoints
     diff = np.abs(out["torch"] - out["onnx"])
     print(f"torch vs onnx keypoints: max {diff.max():.4f} px over {diff.shape[0]} persons")
     assert out["torch"].shape == out["onnx"].shape and diff.max() < 0.5
@@ -119,7 +164,7 @@ def test_smoothing_reduces_jitter_on_the_dancer(shared_data, yolox_path) -> None
         for i, fr in enumerate(frames):
             res = pipe.process(fr, i, i / 30.0)
             if res.persons:
-                track.append(res.persons[0].keypoints)
+                track.append(res.persons.keypoints[0])
         assert len(track) >= 35
         jitter[smooth] = float(np.linalg.norm(np.diff(np.stack(track), axis=0), axis=-1).mean())
     print(f"dancer mean frame-to-frame keypoint motion: raw {jitter[False]:.2f} px, smoothed {jitter[True]:.2f} px")
@@ -133,7 +178,7 @@ def test_detect_every_k_reuses_pose_boxes(shared_data, yolox_path) -> None:
     for i in range(7):
         res = pipe.process(cap.read()[1], i, i / 30)
         ran.append(res.detected)
-        ids |= {p.track_id for p in res.persons}
+        ids |= set(res.persons.track_ids.tolist())
     assert ran == [True, False, False, True, False, False, True]
     assert ids == {1}
 

@@ -72,3 +72,17 @@ def test_smoother_state_dropped_per_track() -> None:
     sm.drop({2})
     out = sm(2, 0.1, np.full((17, 2), 50.0))
     assert np.allclose(out, 50.0)
+
+
+def test_smooth_a_frame_of_tracks_at_once_equals_one_at_a_time() -> None:
+    """``smooth`` (the pipeline's call: N x K x 2) == each track alone, tracks last seen at different times."""
+    rng = np.random.default_rng(3)
+    frames = [rng.uniform(0, 300, (3, 17, 2)) for _ in range(5)]
+    present = [[1, 2], [1, 2, 3], [2, 3], [1, 2, 3], [3, 1]]  # track 1 misses frame 2, track 3 starts late
+    together, alone = PoseSmoother(Settings(min_cutoff=0.5, beta=0.1)), PoseSmoother(Settings(min_cutoff=0.5, beta=0.1))
+    for f, (kps, ids) in enumerate(zip(frames, present)):
+        got = together.smooth(np.array(ids), f / 30, kps[: len(ids)])
+        assert got.shape == (len(ids), 17, 2) and got.dtype == np.float32
+        want = np.stack([alone(tid, f / 30, kps[i]) for i, tid in enumerate(ids)])
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert together.smooth(np.zeros(0, np.int64), 1.0, np.zeros((0, 17, 2))).shape == (0, 17, 2)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from poseapp.io import VideoWriter, writers
+from poseapp.poses import Poses
 
 
 def _frames(n: int, w: int, h: int) -> list[np.ndarray]:
@@ -67,14 +68,12 @@ def test_mp4v_fallback_with_one_notice(tmp_path, monkeypatch, capsys) -> None:
     assert len(err) == 1 and "pip install av" in err[0] and "mp4v" in err[0]
 
 
-class _P:
-    """A stand-in with ``to_json`` (what the writers are given: the pipeline's persons)."""
-
-    def __init__(self, i: int) -> None:
-        self.i = i
-
-    def to_json(self) -> dict:
-        return {"track_id": self.i, "keypoints": [float(self.i)] * 51}
+def _persons(n: int) -> Poses:
+    """``n`` persons, person ``i`` with track id ``i`` and every keypoint value ``i`` (what the writers
+    are given: the pipeline's ``Poses``)."""
+    v = np.arange(n, dtype=np.float32)
+    return Poses(np.broadcast_to(v[:, None, None], (n, 17, 2)), np.broadcast_to(v[:, None], (n, 17)),
+                 np.zeros((n, 4)), np.ones(n), np.arange(n))
 
 
 @pytest.mark.parametrize("header", [{"video": "a.mp4", "fps": 25.0}, {}])
@@ -86,7 +85,7 @@ def test_keypoints_json_streams_frames_and_parses(tmp_path, header) -> None:
     out = tmp_path / "a.keypoints.json"
     w = KeypointsJsonWriter(out, header)
     for f in range(300):
-        w.write(f, f / 25, [_P(k) for k in range(f % 3)])
+        w.write(f, f / 25, _persons(f % 3))
     # streamed to the partial file as it goes (beyond the file buffer), not held back until close
     assert not out.exists() and w.tmp.stat().st_size > 50_000
     assert w.close() == out and not w.tmp.exists()
@@ -95,13 +94,13 @@ def test_keypoints_json_streams_frames_and_parses(tmp_path, header) -> None:
     assert doc["keypoint_names"][0] == "nose"
     assert [f["frame"] for f in doc["frames"]] == list(range(300))
     assert [len(f["persons"]) for f in doc["frames"][:4]] == [0, 1, 2, 0]
-    assert doc["frames"][2]["persons"][1] == {"track_id": 1, "keypoints": [1.0] * 51}
+    assert doc["frames"][2]["persons"][1] == {"track_id": 1, "box": [0.0] * 4, "score": 1.0, "keypoints": [1.0] * 51}
 
 
 def test_keypoints_json_abort_removes_partial(tmp_path) -> None:
     from poseapp.io import KeypointsJsonWriter
 
     w = KeypointsJsonWriter(tmp_path / "b.keypoints.json", {"video": "b"})
-    w.write(0, 0.0, [_P(0)])
+    w.write(0, 0.0, _persons(1))
     w.abort()
     assert list(tmp_path.iterdir()) == []

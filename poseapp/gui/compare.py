@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from ..detect.base import Detections
-from ..skeleton import COCO_SIGMAS
+from ..poses import Poses
+from ..skeleton import keypoint_similarity
 
 DISAGREE_BELOW = 0.5  # per-keypoint similarity under which a joint is marked on the B pane
 
@@ -90,13 +91,6 @@ def match_persons(boxes_a: np.ndarray, boxes_b: np.ndarray, iou_min: float = 0.5
     return pairs
 
 
-def keypoint_similarity(kp_a: np.ndarray, kp_b: np.ndarray, area_px2: float) -> np.ndarray:
-    """Per-keypoint COCO similarity ``exp(-d^2 / (2 s^2 k^2))`` (K); its mean is ``skeleton.oks``."""
-    d2 = ((np.asarray(kp_a, np.float64) - np.asarray(kp_b, np.float64)) ** 2).sum(-1)
-    sig = COCO_SIGMAS[: d2.shape[0]]
-    return np.exp(-d2 / (2 * (2 * sig) ** 2 * max(area_px2, 1.0)))
-
-
 @dataclass
 class PersonAgreement:
     index_a: int
@@ -122,21 +116,20 @@ class Agreement:
         return float(np.mean([p.oks for p in self.pairs])) if self.pairs else None
 
 
-def agreement(persons_a: list, persons_b: list, kpt_threshold: float) -> Agreement:
-    """Match ``Person``s of two results and compute the OKS of each pair."""
+def agreement(persons_a: Poses, persons_b: Poses, kpt_threshold: float) -> Agreement:
+    """Match the persons of two results by box IoU and compute the OKS of each pair (A's box area as the scale)."""
     out = Agreement(len(persons_a), len(persons_b))
-    if not persons_a or not persons_b:
+    pairs = match_persons(persons_a.boxes, persons_b.boxes)
+    if not pairs:
         return out
-    boxes_a = np.stack([p.box_xyxy for p in persons_a])
-    boxes_b = np.stack([p.box_xyxy for p in persons_b])
-    for i, j in match_persons(boxes_a, boxes_b):
-        pa, pb = persons_a[i], persons_b[j]
-        x1, y1, x2, y2 = (float(v) for v in pa.box_xyxy)
-        sim = keypoint_similarity(pa.keypoints, pb.keypoints, (x2 - x1) * (y2 - y1))
-        seen = (pa.kpt_scores >= kpt_threshold) | (pb.kpt_scores >= kpt_threshold)
-        if not seen.any():  # neither model sure of any joint: compare them all
-            seen[:] = True
-        out.pairs.append(PersonAgreement(i, j, float(sim[seen].mean()), np.where(seen, sim, np.nan)))
+    ia, ib = (np.array(v) for v in zip(*pairs))
+    a, b = persons_a[ia], persons_b[ib]
+    box = a.boxes.astype(np.float64)
+    sim = keypoint_similarity(a.keypoints, b.keypoints, (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]))  # P x K
+    seen = (a.scores >= kpt_threshold) | (b.scores >= kpt_threshold)
+    seen[~seen.any(1)] = True  # neither model sure of any joint: compare them all
+    for p, (i, j) in enumerate(pairs):
+        out.pairs.append(PersonAgreement(i, j, float(sim[p][seen[p]].mean()), np.where(seen[p], sim[p], np.nan)))
     return out
 
 
@@ -177,18 +170,18 @@ class AgreementStats:
             return np.nanmean(np.stack(self._recent), 0)
 
 
-def draw_agreement(canvas_bgr: np.ndarray, persons_a: list, persons_b: list, agr: Agreement) -> np.ndarray:
+def draw_agreement(canvas_bgr: np.ndarray, persons_a: Poses, persons_b: Poses, agr: Agreement) -> np.ndarray:
     """On the B pane: each matched person's OKS over its box, and a red line from
     A's keypoint to B's wherever the two disagree (similarity < 0.5)."""
     scale = max(1, round(max(canvas_bgr.shape[:2]) / 640))
     for pair in agr.pairs:
-        pa, pb = persons_a[pair.index_a], persons_b[pair.index_b]
+        kp_a, kp_b = persons_a.keypoints[pair.index_a], persons_b.keypoints[pair.index_b]
         for k in np.flatnonzero(np.nan_to_num(pair.similarity, nan=1.0) < DISAGREE_BELOW):
-            a = tuple(int(round(v)) for v in pa.keypoints[k])
-            b = tuple(int(round(v)) for v in pb.keypoints[k])
+            a = tuple(int(round(v)) for v in kp_a[k])
+            b = tuple(int(round(v)) for v in kp_b[k])
             cv2.line(canvas_bgr, a, b, (40, 40, 230), scale, cv2.LINE_AA)
             cv2.circle(canvas_bgr, b, 3 + 2 * scale, (40, 40, 230), scale, cv2.LINE_AA)
-        x1, _, _, y2 = (int(round(v)) for v in pb.box_xyxy)
+        x1, _, _, y2 = (int(round(v)) for v in persons_b.boxes[pair.index_b])
         label = f"OKS {pair.oks:.2f}"
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, scale)
         y = min(y2, canvas_bgr.shape[0] - 2)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import KeypointsJsonWriter, VideoWriter
+from ..poses import Poses
 
 
 def safe_stem(label: str) -> str:
@@ -47,7 +48,7 @@ class Recorder:
         self.frames = 0
         self.panes = len(headers)
 
-    def write(self, frame_index: int, time_s: float, persons_per_pane: list[list], canvas_bgr: np.ndarray) -> None:
+    def write(self, frame_index: int, time_s: float, persons_per_pane: list[Poses], canvas_bgr: np.ndarray) -> None:
         if self.video is None:
             self.video = VideoWriter(self.video_path, self.fps, (canvas_bgr.shape[1], canvas_bgr.shape[0]))
         self.video.write(canvas_bgr)

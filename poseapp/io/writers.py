@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from ..errors import PoseappError
+from ..poses import Poses
 from ..skeleton import COCO_KEYPOINTS
 
 
@@ -168,8 +169,9 @@ class KeypointsJsonWriter:
         self._f.write(head + ("," if self.header else "") + '"frames":[')
         self._frames = 0
 
-    def write(self, frame_index: int, time_s: float, persons: list) -> None:
-        entry = {"frame": int(frame_index), "time_s": round(float(time_s), 4), "persons": [p.to_json() for p in persons]}
+    def write(self, frame_index: int, time_s: float, persons: Poses) -> None:
+        """One frame's persons (``Poses.to_json`` rows)."""
+        entry = {"frame": int(frame_index), "time_s": round(float(time_s), 4), "persons": persons.to_json()}
         self._f.write(("," if self._frames else "") + json.dumps(entry, separators=(",", ":")))
         self._frames += 1
 
@@ -185,7 +187,7 @@ class KeypointsJsonWriter:
 
 
 class KeypointsCsvWriter:
-    """One row per frame x person x keypoint."""
+    """One row per frame x person x keypoint, from the ``Poses`` arrays."""
 
     COLUMNS = ("frame", "time_s", "track_id", "keypoint", "name", "x", "y", "score")
 
@@ -197,12 +199,12 @@ class KeypointsCsvWriter:
         self._w = csv.writer(self._f)
         self._w.writerow(self.COLUMNS)
 
-    def write(self, frame_index: int, time_s: float, persons: list) -> None:
-        for p in persons:
-            for j in range(p.keypoints.shape[0]):
-                name = COCO_KEYPOINTS[j] if j < len(COCO_KEYPOINTS) else str(j)
-                self._w.writerow((frame_index, f"{time_s:.4f}", p.track_id, j, name,
-                                  f"{p.keypoints[j, 0]:.2f}", f"{p.keypoints[j, 1]:.2f}", f"{p.kpt_scores[j]:.4f}"))
+    def write(self, frame_index: int, time_s: float, persons: Poses) -> None:
+        names = [COCO_KEYPOINTS[j] if j < len(COCO_KEYPOINTS) else str(j) for j in range(persons.num_keypoints)]
+        t = f"{time_s:.4f}"
+        for tid, kps, scores in zip(persons.track_ids.tolist(), persons.keypoints.tolist(), persons.scores.tolist()):
+            self._w.writerows((frame_index, t, tid, j, names[j], f"{x:.2f}", f"{y:.2f}", f"{s:.4f}")
+                              for j, ((x, y), s) in enumerate(zip(kps, scores)))
 
     def close(self) -> Path:
         self._f.close()

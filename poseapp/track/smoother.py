@@ -29,7 +29,7 @@ class _State:
 
 
 class PoseSmoother:
-    """Smooths ``K x 2`` keypoint arrays per track id.
+    """Smooths keypoint arrays per track id: ``smooth`` takes a frame's ``N x K x 2``, a call one ``K x 2``.
 
     ``config`` is read on every call (``min_cutoff`` in Hz, lower = smoother at rest; ``beta`` per px/s,
     higher = less lag when moving; ``d_cutoff`` in Hz, for the speed estimate), so changes apply at once.
@@ -40,21 +40,33 @@ class PoseSmoother:
         self._states: dict[int, _State] = {}
 
     def __call__(self, track_id: int, t_s: float, keypoints_xy: np.ndarray) -> np.ndarray:
-        x = np.asarray(keypoints_xy, np.float64)
-        st = self._states.get(track_id)
-        if st is None or t_s <= st.t:
-            self._states[track_id] = _State(t_s, x.copy())
-            return x.astype(np.float32)
-        c = self.config
-        dt = t_s - st.t
-        dx = (x - st.x) / dt
-        a_d = _alpha(c.d_cutoff, dt)
-        dx_hat = a_d * dx + (1 - a_d) * st.dx
-        speed = np.linalg.norm(dx_hat, axis=-1, keepdims=True)
-        a = _alpha(c.min_cutoff + c.beta * speed, dt)
-        x_hat = a * x + (1 - a) * st.x
-        st.t, st.x, st.dx = t_s, x_hat, dx_hat
-        return x_hat.astype(np.float32)
+        """One track's ``K x 2`` keypoints at time ``t_s``, smoothed."""
+        return self.smooth(np.array([track_id]), t_s, np.asarray(keypoints_xy)[None])[0]
+
+    def smooth(self, track_ids: np.ndarray, t_s: float, keypoints: np.ndarray) -> np.ndarray:
+        """The ``N x K x 2`` keypoints of the tracks ``track_ids`` (N) at time ``t_s``, smoothed in one
+        vectorised step (each track with its own time since it was last seen); float32."""
+        x = np.asarray(keypoints, np.float64)
+        out = x.copy()
+        states = [self._states.get(int(tid)) for tid in track_ids]
+        go_on = [i for i, st in enumerate(states) if st is not None and t_s > st.t]
+        for i in sorted(set(range(len(states))) - set(go_on)):  # new tracks (or time going back): the raw pose
+            self._states[int(track_ids[i])] = _State(t_s, x[i].copy())
+        if go_on:
+            c = self.config
+            prev = [states[i] for i in go_on]
+            dt = (t_s - np.array([st.t for st in prev]))[:, None, None]
+            x_prev, dx_prev = np.stack([st.x for st in prev]), np.stack([st.dx for st in prev])
+            dx = (x[go_on] - x_prev) / dt
+            a_d = _alpha(c.d_cutoff, dt)
+            dx_hat = a_d * dx + (1 - a_d) * dx_prev
+            speed = np.linalg.norm(dx_hat, axis=-1, keepdims=True)
+            a = _alpha(c.min_cutoff + c.beta * speed, dt)
+            x_hat = a * x[go_on] + (1 - a) * x_prev
+            for j, st in enumerate(prev):
+                st.t, st.x, st.dx = t_s, x_hat[j], dx_hat[j]
+            out[go_on] = x_hat
+        return out.astype(np.float32)
 
     def drop(self, track_ids) -> None:
         for tid in track_ids:

@@ -36,10 +36,10 @@ def test_compare_backends_agree_and_models_side_by_side(make_window, wait_packet
     persons_a, persons_b = p.panes[0].result.persons, p.panes[1].result.persons
     thr = win.settings_panel.kpt_threshold.value()  # what the worker compares with
     for pair in p.agreement.pairs:
-        pa, pb = persons_a[pair.index_a], persons_b[pair.index_b]
-        x1, y1, x2, y2 = pa.box_xyxy
-        seen = (pa.kpt_scores >= thr) | (pb.kpt_scores >= thr)
-        expected = oks(pa.keypoints, pb.keypoints, float((x2 - x1) * (y2 - y1)), seen if seen.any() else None)
+        i, j = pair.index_a, pair.index_b
+        x1, y1, x2, y2 = persons_a.boxes[i].tolist()
+        seen = (persons_a.scores[i] >= thr) | (persons_b.scores[j] >= thr)
+        expected = oks(persons_a.keypoints[i], persons_b.keypoints[j], (x2 - x1) * (y2 - y1), seen if seen.any() else None)
         assert pair.oks == pytest.approx(expected, abs=1e-6)
     assert p.agreement.mean_oks < 0.95 and p.running_oks < 0.95, (p.agreement.mean_oks, p.running_oks)
     assert p.keypoint_agreement.shape == (17,)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from poseapp.detect.base import Detections
-from poseapp.gui.compare import AgreementStats, SharedDetector, agreement, keypoint_similarity, match_persons
+from poseapp.gui.compare import AgreementStats, SharedDetector, agreement, draw_agreement, match_persons
 from poseapp.gui.figures import History, RateMeter, StageWindow
 from poseapp.gui.qtenv import prepare_qt_environment
 from poseapp.gui.recorder import safe_stem
-from poseapp.pipeline import Person
+from poseapp.poses import Poses
 from poseapp.skeleton import oks
 
 
@@ -23,17 +23,15 @@ class Clock:
         return self.t
 
 
-def _person(box, kps, score=0.9, kscore=0.8, tid=1) -> Person:
-    return Person(tid, np.array(box, np.float32), score, np.asarray(kps, np.float32), np.full(len(kps), kscore, np.float32))
-
-
-def test_keypoint_similarity_mean_is_coco_oks() -> None:
-    rng = np.random.default_rng(0)
-    a = rng.uniform(0, 200, (17, 2))
-    b = a + rng.normal(0, 6, (17, 2))
-    area = 150.0 * 300.0
-    assert keypoint_similarity(a, b, area).mean() == pytest.approx(oks(a, b, area))
-    assert keypoint_similarity(a, a, area) == pytest.approx(np.ones(17))
+def _persons(*persons) -> Poses:
+    """``Poses`` of ``(box, keypoints[, keypoint score[, track id]])`` tuples."""
+    rows = [(box, kps, *rest) + (0.8, 1)[len(rest):] for box, kps, *rest in persons]
+    if not rows:
+        return Poses.empty(17)
+    return Poses(np.stack([np.asarray(k, np.float32) for _, k, _, _ in rows]),
+                 np.stack([np.full(len(k), s, np.float32) for _, k, s, _ in rows]),
+                 np.array([b for b, _, _, _ in rows], np.float32), np.full(len(rows), 0.9, np.float32),
+                 np.array([t for _, _, _, t in rows]))
 
 
 def test_match_persons_by_iou_one_to_one() -> None:
@@ -46,19 +44,25 @@ def test_match_persons_by_iou_one_to_one() -> None:
 
 def test_agreement_identical_and_shifted_poses() -> None:
     kps = np.stack([np.linspace(10, 90, 17), np.linspace(20, 180, 17)], 1)
-    pa = [_person([0, 0, 100, 200], kps), _person([300, 0, 400, 200], kps + [300, 0], tid=2)]
-    same = agreement(pa, [_person([0, 0, 100, 200], kps), _person([300, 0, 400, 200], kps + [300, 0])], 0.3)
+    pa = _persons(([0, 0, 100, 200], kps), ([300, 0, 400, 200], kps + [300, 0], 0.8, 2))
+    same = agreement(pa, _persons(([0, 0, 100, 200], kps), ([300, 0, 400, 200], kps + [300, 0])), 0.3)
     assert same.matched == 2 and same.mean_oks == pytest.approx(1.0)
-    moved = agreement(pa, [_person([0, 0, 100, 200], kps + 15)], 0.3)
+    moved_b = _persons(([0, 0, 100, 200], kps + 15))
+    moved = agreement(pa, moved_b, 0.3)
     assert moved.matched == 1 and moved.persons_a == 2 and moved.persons_b == 1
     assert 0.0 < moved.mean_oks < 0.9
+    assert moved.pairs[0].oks == pytest.approx(oks(kps, kps + 15, 100.0 * 200.0))  # A's box area as the scale
+    # the B pane marks the disagreeing joints (drawn from the arrays)
+    canvas = np.zeros((240, 480, 3), np.uint8)
+    draw_agreement(canvas, pa, moved_b, moved)
+    assert canvas.any()
     # no confident joint in either model: all joints are compared rather than none
-    low = agreement([_person([0, 0, 100, 200], kps, kscore=0.01)], [_person([0, 0, 100, 200], kps, kscore=0.01)], 0.3)
+    low = agreement(_persons(([0, 0, 100, 200], kps, 0.01)), _persons(([0, 0, 100, 200], kps, 0.01)), 0.3)
     assert low.mean_oks == pytest.approx(1.0)
     stats = AgreementStats()
     stats.add(same)
     stats.add(moved)
-    stats.add(agreement([], [], 0.3))  # nothing matched: not counted
+    stats.add(agreement(_persons(), _persons(), 0.3))  # nothing matched: not counted
     assert stats.frames == 2 and stats.running_oks == pytest.approx((1.0 + moved.mean_oks) / 2)
     assert stats.keypoint_means().shape == (17,) and np.all(stats.keypoint_means() <= 1.0)
 

@@ -40,22 +40,22 @@ def stage_log(monkeypatch) -> list[tuple[str, dict]]:
         log.append(("frame", {"detected": result.detected, "persons": len(result.persons)}))
         return result
 
-    smooth = PoseSmoother.__call__
+    smooth = PoseSmoother.smooth
 
-    def spy_smooth(self, track_id, t_s, keypoints):
+    def spy_smooth(self, track_ids, t_s, keypoints):
         log.append(("smooth", {"min_cutoff": self.config.min_cutoff, "beta": self.config.beta}))
-        return smooth(self, track_id, t_s, keypoints)
+        return smooth(self, track_ids, t_s, keypoints)
 
     draw = pipeline_module.draw_poses
 
-    def spy_draw(frame, keypoints, scores, track_ids, boxes, config):
+    def spy_draw(frame, poses, config):
         log.append(("draw", {"kpt_threshold": config.kpt_threshold, "show_boxes": config.show_boxes,
                              "show_ids": config.show_ids}))
-        return draw(frame, keypoints, scores, track_ids, boxes, config)
+        return draw(frame, poses, config)
 
     monkeypatch.setattr(YoloxOnnxDetector, "__call__", spy_detect)
     monkeypatch.setattr(Pipeline, "process", spy_process)
-    monkeypatch.setattr(PoseSmoother, "__call__", spy_smooth)
+    monkeypatch.setattr(PoseSmoother, "smooth", spy_smooth)
     monkeypatch.setattr(pipeline_module, "draw_poses", spy_draw)
     return log
 
