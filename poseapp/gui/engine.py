@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ from .compare import Agreement, AgreementStats, SharedDetector, agreement, draw_
 from .figures import PaneFigures, StageWindow
 
 BACKEND_NAMES = {"torch": "PyTorch", "onnx": "ONNX Runtime", "onnx-int8": "ONNX Runtime int8"}
+# runners kept for quick switching back (the least recently used beyond this are dropped, unless a pane
+# runs them): each holds a network and, on ONNX backends, an ONNX Runtime session with its thread pool
+RUNNER_CACHE = 4
 
 # load_model seeds torch's global RNG for untrained nets and ONNX export writes a
 # fixed temporary name: loading two runners at once must not interleave.
@@ -95,16 +99,20 @@ class Engine:
         self._runner_b = None
         self.windows = [StageWindow(), StageWindow()]
         self.agreement_stats = AgreementStats()
-        self._runners: dict[tuple[str, str], object] = {}
+        self._runners: OrderedDict[tuple[str, str], object] = OrderedDict()  # least recently used first
         self._cache_lock = threading.Lock()
 
     # ---- loading (any thread) ----
     def cached_runner(self, model: str, backend: str):
         with self._cache_lock:
-            return self._runners.get((model, backend))
+            runner = self._runners.get((model, backend))
+            if runner is not None:
+                self._runners.move_to_end((model, backend))
+            return runner
 
     def load_runner(self, model: str, backend: str):
-        """A runner for ``model`` on ``backend``, built once and kept (blocks on a first ONNX export)."""
+        """A runner for ``model`` on ``backend``, built once and kept while it is among the
+        ``RUNNER_CACHE`` last used (blocks on a first ONNX export)."""
         runner = self.cached_runner(model, backend)
         if runner is not None:
             return runner
@@ -114,6 +122,10 @@ class Engine:
                                                                           allow_untrained=True)
         with self._cache_lock:
             self._runners[(model, backend)] = runner
+            self._runners.move_to_end((model, backend))
+            in_use = {id(runner), id(self._runner_a), id(self._runner_b)}
+            for key in [k for k, r in self._runners.items() if id(r) not in in_use][: max(0, len(self._runners) - RUNNER_CACHE)]:
+                del self._runners[key]  # its session goes with the last reference
         return runner
 
     def load_detector(self, spec: str | None):
