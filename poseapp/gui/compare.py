@@ -151,9 +151,7 @@ class AgreementStats:
             return
         self.frames += 1
         self._oks_sum += agr.mean_oks
-        sims = np.stack([p.similarity[: self.num_keypoints] for p in agr.pairs])
-        with np.errstate(invalid="ignore"):
-            self._recent.append(np.nanmean(sims, 0) if np.isfinite(sims).any() else sims[0])
+        self._recent.append(_nanmean(np.stack([p.similarity[: self.num_keypoints] for p in agr.pairs])))
 
     @property
     def running_oks(self) -> float | None:
@@ -163,11 +161,15 @@ class AgreementStats:
         """Mean similarity per keypoint over recent frames (NaN where never seen)."""
         if not self._recent:
             return np.full(self.num_keypoints, np.nan)
-        import warnings
+        return _nanmean(np.stack(self._recent))
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(np.stack(self._recent), 0)
+
+def _nanmean(rows: np.ndarray) -> np.ndarray:
+    """Column means over the finite values; NaN for a column with none (without numpy's warning)."""
+    finite = np.isfinite(rows)
+    count = finite.sum(0)
+    total = np.where(finite, rows, 0.0).sum(0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def draw_agreement(canvas_bgr: np.ndarray, persons_a: Poses, persons_b: Poses, agr: Agreement) -> np.ndarray:

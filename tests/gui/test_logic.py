@@ -67,6 +67,27 @@ def test_agreement_identical_and_shifted_poses() -> None:
     assert stats.keypoint_means().shape == (17,) and np.all(stats.keypoint_means() <= 1.0)
 
 
+
+def test_agreement_stats_joint_never_seen_is_nan_without_warning() -> None:
+    import warnings
+
+    from poseapp.gui.compare import Agreement, PersonAgreement
+
+    sim = np.full(17, np.nan)
+    sim[:5] = [1.0, 0.5, 0.0, 0.25, 0.75]
+    sim2 = sim.copy()
+    sim2[0] = 0.0
+    stats = AgreementStats()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "Mean of empty slice" would fail here
+        stats.add(Agreement(1, 1, [PersonAgreement(0, 0, 0.5, sim), PersonAgreement(0, 0, 0.5, sim2)]))
+        stats.add(Agreement(1, 1, [PersonAgreement(0, 0, 0.8, sim)]))
+        means = stats.keypoint_means()
+    assert means[0] == pytest.approx((0.5 + 1.0) / 2)  # frame 1's two persons averaged, then the frames
+    assert means[1:5] == pytest.approx(sim[1:5])
+    assert np.isnan(means[5:]).all()
+
+
 def test_shared_detector_runs_once_per_frame() -> None:
     calls = []
 
