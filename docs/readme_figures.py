@@ -4,7 +4,9 @@ Every figure on the README that a measurement produced comes from one of two fil
 
 - ``models/manifest.json`` (written by ``poseapp publish``): the ``poseapp models`` table and the shipped
   weights' accuracy table (coco17 val, coco-mini val, LSP val, int8, both MoveNet teachers, the floors);
-- ``docs/benchmarks.json`` (written by ``poseapp bench --json``): end-to-end FPS and the int8 speed-ups.
+- ``docs/benchmarks.json`` (written by ``poseapp bench --json``): end-to-end FPS and the int8 speed-ups;
+- ``docs/benchmarks_native.json`` (``poseapp bench --input native --teachers thunder,lightning --json``): persons
+  per second of each shipped network as the app runs it, one person a call, beside its AP, and the teachers'.
 
 Each generated block sits between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->`` in README.md.
 ``tests/test_readme_figures.py`` fails when the README differs from what these files give, so a publish or
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 MANIFEST = ROOT / "models" / "manifest.json"
 BENCHMARKS = ROOT / "docs" / "benchmarks.json"
+NATIVE = ROOT / "docs" / "benchmarks_native.json"
 DEFAULT_FLOOR, FLOOR = 0.36, 0.30  # issue 13: coco17 val AP of the default network and of every network
 
 # (metric key prefix, label) in the order the accuracy table shows them
@@ -40,12 +43,20 @@ def models_block() -> str:
     return f"```\n$ poseapp models\n{out}\n```"
 
 
-def weights_block(manifest: dict) -> str:
-    """One row per shipped network: AP per validation set (ours / int8 / Thunder / Lightning) and its floor."""
+def _native() -> dict:
+    return json.loads(NATIVE.read_text(encoding="utf-8")) if NATIVE.is_file() else {}
+
+
+def weights_block(manifest: dict, native: dict | None = None) -> str:
+    """One row per shipped network: AP per validation set (ours / int8 / Thunder / Lightning), its floor, and
+    its persons per second as the app runs it (``native``: a ``bench --input native`` report; None: the file)."""
     default = _default_model()
+    native = _native() if native is None else native
+    app = {(a["model"], a["backend"]): a for a in native.get("app", [])}
     entries = sorted(manifest["models"], key=lambda e: (e["name"] != default, e["name"]))
     head = ["network", "coco17 val AP", "int8", "coco-mini val AP", "LSP val AP",
-            "MoveNet Thunder (coco17 / LSP)", "MoveNet Lightning (coco17 / LSP)", "floor (coco17 val)"]
+            "MoveNet Thunder (coco17 / LSP)", "MoveNet Lightning (coco17 / LSP)", "floor (coco17 val)",
+            "PPS onnx / int8"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in entries:
         m, q = e.get("metrics", {}), (e.get("int8") or {}).get("metrics", {})
@@ -61,11 +72,22 @@ def weights_block(manifest: dict) -> str:
             tm = t.get(name, {})
             return f"{_fmt(tm.get('coco17_val_ap'))} / {_fmt(tm.get('lsp_val_ap'))}" if tm else "-"
 
+        pps = " / ".join(f"{app[(e['name'], b)]['pps_median']:.0f}" if (e["name"], b) in app else "-"
+                         for b in ("onnx", "onnx-int8"))
         rows.append(f"| {e['name']}{' (default)' if e['name'] == default else ''} | {_fmt(ap['coco17_val'])} | "
                     f"{_fmt(int8)}{int8_set} | {_fmt(ap['coco_mini_val'])} | {_fmt(ap['lsp_val'])} | "
-                    f"{teacher('thunder')} | {teacher('lightning')} | {status} |")
+                    f"{teacher('thunder')} | {teacher('lightning')} | {status} | {pps} |")
     note = ("Ground-truth boxes, flip test, each checkpoint's own decoder (`poseapp eval`, measured by `poseapp "
             "publish` into `models/manifest.json`); \"-\": not measured for that checkpoint yet.")
+    if app:
+        sample = next(iter(app.values()))
+        teachers = [f"MoveNet {a['model'].split('-', 1)[1].title()} {a['pps_median']:.0f}" for (m, _), a in app.items()
+                    if m.startswith("movenet-")]
+        note += (f" PPS: persons per second as the app runs the network on this 2-core machine "
+                 f"({native['machine']['threads']} threads), one person a call: crop, network at its shipped size "
+                 f"with its own flip test, decode (`poseapp bench --input native`, {sample['persons']} persons in "
+                 f"{native['repeats']} repeats, median)" + (f"; the teachers under the same protocol: {', '.join(teachers)}"
+                                                           if teachers else "") + ".")
     return "\n".join(rows) + "\n\n" + note
 
 

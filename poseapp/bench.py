@@ -6,6 +6,12 @@ persons after warm-up, split into repeats to give a median and a spread. The
 machine's peaks are measured in the same run (``measure_peaks``: fp32 matmuls and
 3x3 convolutions in PyTorch and ONNX Runtime, and ONNX Runtime's int8 kernels for
 the onnx-int8 rows), so "fraction of peak" is a ratio of figures measured together.
+
+With ``--input native`` (each checkpoint at the size it ships at) the report also has
+"app" rows: persons per second as the app runs a network on one person at a time,
+crop, network with the checkpoint's own flip-test setting, decode and map-back
+included (``bench_app``), and, with ``--teachers``, the MoveNet teachers under the
+same protocol (square crop, network, map-back), so the two are compared like for like.
 """
 from __future__ import annotations
 
@@ -51,6 +57,21 @@ class VideoBench:
     fps: float
     stage_ms: dict[str, float] = field(default_factory=dict)
     input_hw: tuple[int, int] = (256, 192)  # the pose crop the app ran (the checkpoint's size)
+
+
+@dataclass
+class AppBench:
+    """Persons per second of one person at a time through the whole estimator (or a teacher)."""
+
+    model: str  # a network, or "movenet-thunder" / "movenet-lightning"
+    backend: str
+    input_hw: tuple[int, int]
+    flip_test: bool
+    decoder: str
+    pps_median: float
+    pps_min: float
+    pps_max: float
+    persons: int
 
 
 def _best_rate(fn, macs: float, seconds: float, min_calls: int = 3) -> float:
@@ -236,6 +257,40 @@ def bench_pose(estimator, batch: int, persons: int, repeats: int, warmup: int = 
     return pps, float(np.median(batch_s) * 1e3)
 
 
+def app_inputs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A 640x480 BGR frame and 16 person-shaped boxes (80-440 px tall) in it: what ``bench_app`` crops.
+    Random pixels: the time of a crop, a network and a decode does not depend on them."""
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    boxes = []
+    for _ in range(16):
+        h = rng.uniform(80, 440)
+        w = h * rng.uniform(0.3, 0.7)
+        x1, y1 = rng.uniform(0, 640 - w), rng.uniform(0, 480 - h)
+        boxes.append([x1, y1, x1 + w, y1 + h])
+    return image, np.asarray(boxes, np.float32)
+
+
+def bench_app(predict_one, persons: int, repeats: int, warmup: int = 3) -> list[float]:
+    """PPS of ``predict_one(image, box)`` (one person a call) over ``persons`` persons in ``repeats`` parts."""
+    image, boxes = app_inputs()
+    for i in range(warmup):
+        predict_one(image, boxes[i % len(boxes)])
+    per_repeat = max(1, int(np.ceil(persons / repeats)))
+    pps = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(per_repeat):
+            predict_one(image, boxes[i % len(boxes)])
+        pps.append(per_repeat / (time.perf_counter() - t0))
+    return pps
+
+
+def _app_row(model: str, backend: str, hw, flip: bool, decoder: str, pps: list[float], persons: int) -> AppBench:
+    return AppBench(model, backend, tuple(int(v) for v in hw), bool(flip), decoder, round(statistics.median(pps), 2),
+                    round(min(pps), 2), round(max(pps), 2), persons)
+
+
 def bench_video(pipeline, video: str, det_every: int, max_frames: int | None) -> VideoBench:
     """End-to-end FPS over a video (every frame, drawing included)."""
     from .io import open_source
@@ -271,8 +326,10 @@ def bench_video(pipeline, video: str, det_every: int, max_frames: int | None) ->
 def run_bench(models: list[str], backends: list[str], batches: list[int], persons: int, repeats: int,
               threads: int, video: str | None, detector: str | None, video_frames: int | None,
               quick: bool = False, log=print, input_hw: tuple[int, int] | None = (256, 192),
-              allow_untrained: bool = False) -> dict:
-    """``input_hw``: crop size of the pose stage (default the papers' 256x192; None = each checkpoint's own).
+              allow_untrained: bool = False, teachers: list[str] | None = None,
+              shared_data: str | os.PathLike = "../shared/data") -> dict:
+    """``input_hw``: crop size of the pose stage (default the papers' 256x192; None = each checkpoint's own,
+    which adds the "app" rows: ``bench_app`` of each network x backend and of each of ``teachers``).
 
     ``allow_untrained``: measure networks without trained weights on random ones (else ``WeightsError``).
     """
@@ -288,6 +345,8 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
         log(f"peak {kind} ({threads} threads): {p['gmacs_per_s']:.1f} GMAC/s, {p['source']} (best of: "
             + ", ".join(f"{k} {v:.1f}" for k, v in p["measured"].items()) + ")")
     results: list[PoseBench] = []
+    app: list[AppBench] = []
+    app_persons = max(persons // 2, 4)
     for model in models:
         get_spec(model)
         loaded = load_model(model, allow_untrained=allow_untrained)
@@ -304,6 +363,26 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
                 results.append(r)
                 log(f"{model:<18}{backend:<10}{hw[0]}x{hw[1]:<4}batch {b:<3} {med:8.1f} PPS [{min(pps):.1f}-{max(pps):.1f}] "
                     f"{ms:8.1f} ms/batch {r.gmacs_per_s:7.1f} GMAC/s")
+            if input_hw is None:  # as the app runs it: the checkpoint's own flip test and decoder, one person a call
+                shipped = TopDownEstimator(runner)
+                pps = bench_app(lambda img, box: shipped.estimate(img, box[None]), app_persons, repeats,
+                                warmup=1 if quick else 3)
+                a = _app_row(model, backend, hw, shipped.flip_test, shipped.decoder, pps, app_persons)
+                app.append(a)
+                log(f"{model:<18}{backend:<10}{hw[0]}x{hw[1]:<4}app, 1 person a call (crop, flip {'on' if a.flip_test else 'off'}, "
+                    f"{a.decoder}): {a.pps_median:8.1f} PPS [{a.pps_min:.1f}-{a.pps_max:.1f}]")
+    if input_hw is None:
+        from .training.teacher import load_teacher
+
+        for name in teachers or []:
+            teacher = load_teacher(name, shared_data, threads=threads)
+            pps = bench_app(lambda img, box: teacher.predict(img, box), app_persons, repeats, warmup=1 if quick else 3)
+            size = teacher.input_size
+            a = _app_row(f"movenet-{teacher.name}", "onnx" if teacher.name == "thunder" else "tflite", (size, size),
+                         False, "regression", pps, app_persons)
+            app.append(a)
+            log(f"{a.model:<18}{a.backend:<10}{size}x{size:<4}app, 1 person a call (square crop): "
+                f"{a.pps_median:8.1f} PPS [{a.pps_min:.1f}-{a.pps_max:.1f}]")
     apply_peaks(results, peaks, log)
     videos: list[VideoBench] = []
     if video:
@@ -327,6 +406,7 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
         "persons_per_config": persons,
         "repeats": repeats,
         "pose": [asdict(r) for r in results],
+        "app": [asdict(a) for a in app],
         "video": [asdict(v) for v in videos],
     }
 
@@ -349,6 +429,12 @@ def print_table(report: dict) -> None:
     for r in report["pose"]:
         print(f"{r['model']:<18}{r['backend']:<10}{'x'.join(map(str, r['input_hw'])):>8}{r['batch']:>6}{r['gmacs']:>7.3f}{r['pps_median']:>8.1f}{r['pps_min']:>8.1f}"
               f"{r['pps_max']:>8.1f}{r['ms_per_batch']:>9.1f}{r['gmacs_per_s']:>8.1f}{r['peak_fraction']:>7.1%}{r['roofline_pps']:>9.0f}")
+    if report.get("app"):
+        print("\napp: one person a call as the app runs it (crop, network with the checkpoint's flip test, decode); "
+              "MoveNet: square crop, network, map-back")
+        for a in report["app"]:
+            print(f"{a['model']:<18}{a['backend']:<10}{'x'.join(map(str, a['input_hw'])):>8}  flip {'on ' if a['flip_test'] else 'off'} "
+                  f"{a['decoder']:<11}{a['pps_median']:>8.1f} PPS [{a['pps_min']:.1f}-{a['pps_max']:.1f}]")
     for v in report["video"]:
         stages = " ".join(f"{k}={ms:.1f}" for k, ms in v["stage_ms"].items())
         print(f"video det-every {v['det_every']}: {v['model']}/{v['backend']} {'x'.join(map(str, v['input_hw']))} {v['fps']:.1f} FPS over {v['frames']} frames "
@@ -449,9 +535,23 @@ def cmd_bench(args) -> int:
     threads = args.threads or (os.cpu_count() or 1)
     if args.video and not Path(args.video).is_file():
         raise PoseappError(f"video {args.video} not found: pass an existing file with --video")
+    teachers = _csv(args.teachers) if args.teachers else []
+    bad = [t for t in teachers if t not in ("thunder", "lightning")]
+    if bad:
+        raise PoseappError(f"unknown teacher {bad[0]!r}; choose from: thunder, lightning")
+    input_hw = input_hw_arg(args.input)
+    if teachers and input_hw is not None:
+        raise PoseappError("--teachers are measured as the app runs them, at the networks' shipped sizes: add --input native")
+    from .training.teacher import teacher_path
+
+    missing = [t for t in teachers if not teacher_path(t, args.shared_data).is_file()]
+    if missing:
+        raise PoseappError(f"teacher {missing[0]} not found at {teacher_path(missing[0], args.shared_data)}: "
+                           "pass the folder holding teachers/ with --shared-data")
     report = run_bench(models, backends, batches, persons, repeats, threads, args.video, args.detector,
                        args.frames or (10 if args.quick else None), quick=args.quick, log=lambda s: print(s, flush=True),
-                       input_hw=input_hw_arg(args.input), allow_untrained=args.allow_untrained)
+                       input_hw=input_hw, allow_untrained=args.allow_untrained, teachers=teachers,
+                       shared_data=args.shared_data)
     print_table(report)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
@@ -475,6 +575,9 @@ def register(sub) -> None:
     p.add_argument("--detector", default=None, help="detector for --video (path or ultralytics name)")
     p.add_argument("--frames", type=int, default=None, help="at most this many video frames (default: all)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads for both backends (default: all cores)")
+    p.add_argument("--teachers", default=None, metavar="thunder,lightning",
+                   help="with --input native: also the MoveNet teachers, one person a call (square crop included)")
+    p.add_argument("--shared-data", default="../shared/data", metavar="DIR", help="where the teachers are (teachers/)")
     p.add_argument("--json", default=None, metavar="OUT.json", help="write every figure as JSON")
     p.add_argument("--plot", default=None, metavar="OUT.png", help="plot PPS vs batch and PPS vs GMACs")
     p.add_argument("--quick", action="store_true", help="a few seconds: one small model, tiny counts (for tests)")

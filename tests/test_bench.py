@@ -91,3 +91,46 @@ def test_bench_bad_options(capsys) -> None:
     assert main(["bench", "--quick", "--input", "100x75"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 4 and all(line.startswith("poseapp: ") for line in err)
+
+
+def test_bench_native_app_rows_and_teachers(shared_data, tmp_path) -> None:
+    """--input native adds one-person-a-call rows as the app runs the checkpoint (its own flip test and decoder),
+    and --teachers the MoveNet teachers under the same protocol."""
+    from poseapp.estimator import TopDownEstimator
+    from poseapp.runtime import create_runner
+
+    out = tmp_path / "app.json"
+    assert main(["bench", "--quick", "--models", "sfm", "--backends", "onnx", "--batch", "1", "--input", "native",
+                 "--teachers", "thunder", "--shared-data", str(shared_data), "--json", str(out)]) == 0
+    app = json.loads(out.read_text())["app"]
+    assert [(a["model"], a["backend"]) for a in app] == [("sfm", "onnx"), ("movenet-thunder", "onnx")]
+    shipped = TopDownEstimator(create_runner("sfm", "onnx"))
+    ours, thunder = app
+    assert ours["input_hw"] == list(shipped.spec.input_hw)
+    assert (ours["flip_test"], ours["decoder"]) == (shipped.flip_test, shipped.decoder)
+    assert thunder["input_hw"] == [256, 256] and thunder["flip_test"] is False
+    for a in app:
+        assert 0 < a["pps_min"] <= a["pps_median"] <= a["pps_max"] and a["persons"] >= 4
+
+
+def test_bench_app_counts_every_person(monkeypatch) -> None:
+    """bench_app calls the predictor once per person (after warm-up) with boxes inside the frame."""
+    from poseapp.bench import bench_app
+
+    seen = []
+
+    def predict(image, box):
+        h, w = image.shape[:2]
+        assert 0 <= box[0] < box[2] <= w and 0 <= box[1] < box[3] <= h
+        seen.append(box)
+
+    pps = bench_app(predict, persons=10, repeats=2, warmup=3)
+    assert len(pps) == 2 and len(seen) == 3 + 10
+
+
+def test_bench_teachers_need_native_size(capsys, tmp_path) -> None:
+    assert main(["bench", "--quick", "--teachers", "thunder"]) == 2
+    assert main(["bench", "--quick", "--input", "native", "--teachers", "posenet"]) == 2
+    assert main(["bench", "--quick", "--input", "native", "--teachers", "thunder", "--shared-data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and "--input native" in err[0] and "posenet" in err[1] and "--shared-data" in err[2]

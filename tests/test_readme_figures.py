@@ -33,3 +33,17 @@ def test_a_new_figure_in_the_files_changes_the_readme() -> None:
     new = {**rf.blocks(), "weights": rf.weights_block(changed)}
     assert rf.stale(text, new) == ["weights"]
     assert rf.stale(rf.render(text, new), new) == []
+
+
+def test_app_pps_from_the_native_benchmark_sit_beside_the_ap() -> None:
+    manifest = json.loads(rf.MANIFEST.read_text(encoding="utf-8"))
+    native = {"machine": {"threads": 2}, "repeats": 3,
+              "app": [{"model": "sfm", "backend": "onnx", "pps_median": 61.4, "persons": 150},
+                      {"model": "sfm", "backend": "onnx-int8", "pps_median": 118.6, "persons": 150},
+                      {"model": "movenet-thunder", "backend": "onnx", "pps_median": 77.2, "persons": 150}]}
+    block = rf.weights_block(manifest, native)
+    row = next(line for line in block.splitlines() if line.startswith("| sfm"))
+    assert row.endswith("| 61 / 119 |")
+    assert "MoveNet Thunder 77" in block and "150 persons in 3 repeats" in block
+    bare = rf.weights_block(manifest, {})
+    assert next(line for line in bare.splitlines() if line.startswith("| sfm")).endswith("| - / - |")
