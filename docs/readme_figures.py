@@ -8,7 +8,9 @@ Every figure on the README that a measurement produced comes from one of two fil
 - ``docs/benchmarks_native.json`` (``poseapp bench --input native --teachers thunder,lightning --json``): persons
   per second of each shipped network as the app runs it, one person a call, beside its AP, and the teachers'.
 
-Each generated block sits between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->`` in README.md.
+Each generated block sits between ``<!-- figures:NAME -->`` and ``<!-- /figures:NAME -->`` in README.md, and
+the tables of ``docs/benchmarks.md`` (pose stage, app protocol, end to end) likewise come from the two benchmark
+files (``bench_blocks``).
 ``tests/test_readme_figures.py`` fails when the README differs from what these files give, so a publish or
 a benchmark run that changes a figure must be followed by this script.
 """
@@ -26,6 +28,9 @@ README = ROOT / "README.md"
 MANIFEST = ROOT / "models" / "manifest.json"
 BENCHMARKS = ROOT / "docs" / "benchmarks.json"
 NATIVE = ROOT / "docs" / "benchmarks_native.json"
+BENCH_MD = ROOT / "docs" / "benchmarks.md"
+# the papers' own speed figures, shown beside our row of the same setting (facts from the seeds, not measured here)
+PAPER_ANCHORS = {("danet72", "onnx", 8): "58 PPS (paper, 8-core Xeon)", ("lpn50", "torch", 1): "17 FPS (paper, i7-8700K)"}
 DEFAULT_FLOOR, FLOOR = 0.36, 0.30  # issue 13: coco17 val AP of the default network and of every network
 
 # (metric key prefix, label) in the order the accuracy table shows them
@@ -124,6 +129,61 @@ def speed_block(bench: dict) -> str:
     return " ".join(parts) + " Details: [docs/benchmarks.md](docs/benchmarks.md)."
 
 
+def pose_table(bench: dict) -> str:
+    """The pose-stage table of ``poseapp bench`` (one row per model x backend x batch) with the run's peaks."""
+    peaks = bench.get("peaks", {})
+    rows = ["| model | backend | input | batch | GMACs | PPS | min | max | ms/batch | % of peak | roofline PPS | paper anchor |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in bench.get("pose", []):
+        rows.append(f"| {r['model']} | {r['backend']} | {r['input_hw'][0]}x{r['input_hw'][1]} | {r['batch']} | "
+                    f"{r['gmacs']:.3f} | {r['pps_median']:.1f} | {r['pps_min']:.1f} | {r['pps_max']:.1f} | "
+                    f"{r['ms_per_batch']:.1f} | {r['peak_fraction']:.1%} | {r['roofline_pps']:.0f} | "
+                    f"{PAPER_ANCHORS.get((r['model'], r['backend'], r['batch']), '')} |")
+    head = (f"{bench.get('persons_per_config')} persons per configuration after warm-up, in {bench.get('repeats')} "
+            f"repeats (median, min, max); {bench['machine']['threads']} threads, torch {bench['machine']['torch']}, "
+            f"onnxruntime {bench['machine']['onnxruntime']}.")
+    if peaks:
+        head += (f" Peaks measured in the same run: fp32 {peaks['fp32']['gmacs_per_s']:.1f} GMAC/s "
+                 f"({peaks['fp32']['source']}), int8 {peaks['int8']['gmacs_per_s']:.1f} GMAC/s "
+                 f"({peaks['int8']['source']}); \"% of peak\" is achieved GMAC/s over the peak of the row's kind "
+                 "(int8 for onnx-int8), \"roofline PPS\" is that peak / GMACs.")
+    return head + "\n\n" + "\n".join(rows)
+
+
+def app_table(native: dict) -> str:
+    """Persons per second one person a call, as the app runs each network (and the teachers)."""
+    rows = ["| network | backend | input | flip test | decoder | PPS | min | max |", "|---|---|---|---|---|---|---|---|"]
+    for a in native.get("app", []):
+        rows.append(f"| {a['model']} | {a['backend']} | {a['input_hw'][0]}x{a['input_hw'][1]} | "
+                    f"{'on' if a['flip_test'] else 'off'} | {a['decoder']} | {a['pps_median']:.1f} | "
+                    f"{a['pps_min']:.1f} | {a['pps_max']:.1f} |")
+    if len(rows) == 2:
+        return "Not measured yet: run `poseapp bench --input native --teachers thunder,lightning --json docs/benchmarks_native.json`."
+    a0 = native["app"][0]
+    return (f"{a0['persons']} persons per row in {native['repeats']} repeats (median, min, max), "
+            f"{native['machine']['threads']} threads.\n\n" + "\n".join(rows))
+
+
+def video_table(bench: dict) -> str:
+    """End-to-end FPS and milliseconds per stage of the benchmark's video run."""
+    video = bench.get("video") or []
+    if not video:
+        return "No video run in docs/benchmarks.json."
+    stages = [k for k in video[0]["stage_ms"]]
+    rows = ["| model | backend | input | detect every | FPS | " + " | ".join(f"{k} (ms)" for k in stages) + " |",
+            "|" + "---|" * (5 + len(stages))]
+    for v in video:
+        rows.append(f"| {v['model']} | {v['backend']} | {v['input_hw'][0]}x{v['input_hw'][1]} | {v['det_every']} | "
+                    f"{v['fps']:.1f} | " + " | ".join(f"{v['stage_ms'].get(k, 0.0):.1f}" for k in stages) + " |")
+    return (f"{video[0]['frames']} frames, {video[0]['persons']} persons (the fastest configuration of the pose table "
+            "at its checkpoint's size, smoothing and drawing on).\n\n" + "\n".join(rows))
+
+
+def bench_blocks() -> dict[str, str]:
+    bench = json.loads(BENCHMARKS.read_text(encoding="utf-8"))
+    return {"bench-pose": pose_table(bench), "bench-app": app_table(_native()), "bench-video": video_table(bench)}
+
+
 def blocks() -> dict[str, str]:
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     bench = json.loads(BENCHMARKS.read_text(encoding="utf-8"))
@@ -138,7 +198,7 @@ def render(text: str, new: dict[str, str]) -> str:
     for name, body in new.items():
         pat = _pattern(name)
         if not pat.search(text):
-            raise SystemExit(f"README.md has no <!-- figures:{name} --> block: add the two marker lines where it goes")
+            raise SystemExit(f"no <!-- figures:{name} --> block in the file: add the two marker lines where it goes")
         text = pat.sub(lambda m: m.group(1) + body + "\n" + m.group(3), text)
     return text
 
@@ -157,16 +217,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="only list the blocks that are out of date (exit 1 if any)")
     args = ap.parse_args(argv)
-    text, new = README.read_text(encoding="utf-8"), blocks()
-    if args.check:
-        names = stale(text, new)
-        if names:
-            print(f"README.md figures out of date: {', '.join(names)}: run python docs/readme_figures.py")
-            return 1
-        return 0
-    README.write_text(render(text, new), encoding="utf-8")
-    print(f"README.md: {len(new)} figure blocks written ({', '.join(new)})")
-    return 0
+    out = 0
+    for path, new in ((README, blocks()), (BENCH_MD, bench_blocks())):
+        text = path.read_text(encoding="utf-8")
+        if args.check:
+            names = stale(text, new)
+            if names:
+                print(f"{path.relative_to(ROOT)} figures out of date: {', '.join(names)}: run python docs/readme_figures.py")
+                out = 1
+            continue
+        path.write_text(render(text, new), encoding="utf-8")
+        print(f"{path.relative_to(ROOT)}: {len(new)} figure blocks written ({', '.join(new)})")
+    return out
 
 
 if __name__ == "__main__":

@@ -47,3 +47,19 @@ def test_app_pps_from_the_native_benchmark_sit_beside_the_ap() -> None:
     assert "MoveNet Thunder 77" in block and "150 persons in 3 repeats" in block
     bare = rf.weights_block(manifest, {})
     assert next(line for line in bare.splitlines() if line.startswith("| sfm")).endswith("| - / - |")
+
+
+def test_benchmarks_md_tables_are_what_the_benchmark_files_give() -> None:
+    """docs/benchmarks.md's pose, app and end-to-end tables are generated too; a new figure changes them."""
+    text = rf.BENCH_MD.read_text(encoding="utf-8")
+    assert rf.stale(text, rf.bench_blocks()) == []
+    bench = json.loads(rf.BENCHMARKS.read_text(encoding="utf-8"))
+    fast = copy.deepcopy(bench)
+    fast["pose"][0]["pps_median"] = 987.6
+    fast["video"][0]["fps"] = 321.0
+    assert "| 987.6 |" in rf.pose_table(fast) and "| 987.6 |" not in rf.pose_table(bench)
+    assert "| 321.0 |" in rf.video_table(fast)
+    native = {"machine": {"threads": 2}, "repeats": 3,
+              "app": [{"model": "movenet-thunder", "backend": "onnx", "input_hw": [256, 256], "flip_test": False,
+                       "decoder": "regression", "pps_median": 77.2, "pps_min": 70.0, "pps_max": 80.0, "persons": 150}]}
+    assert "| movenet-thunder | onnx | 256x256 | off | regression | 77.2 | 70.0 | 80.0 |" in rf.app_table(native)
