@@ -378,7 +378,7 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
             teacher = load_teacher(name, shared_data, threads=threads)
             pps = bench_app(lambda img, box: teacher.predict(img, box), app_persons, repeats, warmup=1 if quick else 3)
             size = teacher.input_size
-            a = _app_row(f"movenet-{teacher.name}", "onnx" if teacher.name == "thunder" else "tflite", (size, size),
+            a = _app_row(f"movenet-{teacher.name}", Path(teacher.path).suffix.lstrip("."), (size, size),
                          False, "regression", pps, app_persons)
             app.append(a)
             log(f"{a.model:<18}{a.backend:<10}{size}x{size:<4}app, 1 person a call (square crop): "
