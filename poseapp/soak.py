@@ -1,7 +1,7 @@
 """Soak runs: does poseapp stay flat over thousands of frames?
 
-Two runs, each a function the tests call at a few hundred frames and a script
-(``python -m poseapp.soak annotate|gui``) that runs them at 10,000 frames and
+Three runs, each a function the tests call at a small size and a script
+(``python -m poseapp.soak annotate|gui|runners``) that runs them at full size and
 prints the figures that go into ``docs/benchmarks.md``:
 
 - ``soak_annotate``: ``poseapp annotate``'s own loop (``annotate_input``) over a
@@ -14,6 +14,10 @@ prints the figures that go into ``docs/benchmarks.md``:
   that the worker keeps running, reports the loss as a one-line error, fails
   again while the camera is still away, resumes on Reopen once it is back, and
   samples threads, live ONNX Runtime sessions and memory at every switch.
+- ``soak_runners``: the GUI engine's runner cache alone (``Engine.load_runner``,
+  no video, no detector), cycled many times through more model/backend pairs
+  than it keeps, each runner used on a batch of crops: memory and ONNX Runtime
+  sessions after every cycle, to tell whether rebuilding dropped runners leaks.
 
 The camera is a video file read at the camera's frame rate on the real capture
 path (``LatestFrameReader``, frames dropped when the pipeline is slower); it
@@ -336,6 +340,43 @@ def soak_gui(video: str | os.PathLike, frames: int, switch_every: int, combos: l
     return out
 
 
+@dataclass
+class RunnersSoak:
+    cycles: list[dict] = field(default_factory=list)  # after each cycle: cycle, loads, runners, onnx_sessions, rss_mb
+    cache: int = 0
+    wall_s: float = 0.0
+
+    def growth(self, a: int, b: int) -> float:
+        """Relative RSS growth from after cycle ``a`` to after cycle ``b`` (1-based)."""
+        return self.cycles[b - 1]["rss_mb"] / self.cycles[a - 1]["rss_mb"] - 1.0
+
+
+def soak_runners(combos: list[tuple[str, str]], cycles: int, *, batch: int = 4, threads: int = 2) -> RunnersSoak:
+    """Load each of ``combos`` in turn through the GUI engine's bounded runner cache, ``cycles`` times,
+    running a batch of ``batch`` random crops through each; sample memory and sessions after each cycle."""
+    import numpy as np
+
+    from .gui import engine
+    from .pipeline import PipelineConfig
+
+    eng = engine.Engine(PipelineConfig(threads=threads))
+    base_sessions = onnx_sessions()
+    out = RunnersSoak(cache=engine.RUNNER_CACHE)
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for c in range(1, cycles + 1):
+        for model, backend in combos:
+            runner = eng.load_runner(model, backend)
+            h, w = runner.input_hw
+            runner(rng.standard_normal((batch, 3, h, w), dtype=np.float32))
+            del runner
+        gc.collect()
+        out.cycles.append({"cycle": c, "loads": c * len(combos), "runners": len(eng._runners),
+                           "onnx_sessions": onnx_sessions() - base_sessions, "rss_mb": round(rss_mb(), 1)})
+    out.wall_s = time.perf_counter() - t0
+    return out
+
+
 # ---------------------------------------------------------------- script
 def _print_annotate(r: AnnotateSoak) -> None:
     print(f"annotate {r.input}: {r.frames} frames, {r.model} on {r.backend}, {r.frames / r.wall_s:.1f} FPS, {r.wall_s:.0f} s")
@@ -355,9 +396,16 @@ def _print_gui(r: GuiSoak) -> None:
         print(f"  error shown: {e}")
 
 
+def _print_runners(r: RunnersSoak) -> None:
+    print(f"runner cache ({r.cache} kept): {r.cycles[-1]['loads']} loads in {r.wall_s:.0f} s")
+    for s in r.cycles:
+        print(f"  cycle {s['cycle']:>3} ({s['loads']:>4} loads): runners kept {s['runners']}, "
+              f"ONNX sessions {s['onnx_sessions']}, RSS {s['rss_mb']:.0f} MiB")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m poseapp.soak", description=__doc__.split("\n\n")[0])
-    ap.add_argument("run", choices=("annotate", "gui"))
+    ap.add_argument("run", choices=("annotate", "gui", "runners"))
     ap.add_argument("--video", default="../shared/data/media/walkers_one_by_one_1394frames.mp4")
     ap.add_argument("--frames", type=int, default=10_000)
     ap.add_argument("--detector", default="../shared/data/detectors/yolox_nano.onnx")
@@ -365,10 +413,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", default=None)
     ap.add_argument("--switch-every", type=int, default=500)
     ap.add_argument("--combos", default="sfm:onnx,lpn50:onnx-int8,sfm:torch,lpn50:onnx,sfm:onnx-int8,lpn50:torch",
-                    help="gui: the model:backend pairs switched through")
+                    help="gui, runners: the model:backend pairs switched through")
+    ap.add_argument("--cycles", type=int, default=10, help="runners: passes through all the pairs")
     ap.add_argument("--workdir", default=None, help="where the looped video and outputs go (default: a temp folder)")
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
+    combos = [tuple(c.split(":")) for c in args.combos.split(",")]
+    if args.run == "runners":
+        try:
+            r = soak_runners(combos, args.cycles)
+        except PoseappError as exc:
+            print(f"poseapp soak: {exc}", file=sys.stderr)
+            return 1
+        _print_runners(r)
+        if args.json:
+            Path(args.json).write_text(json.dumps(asdict(r), indent=1))
+        return 0
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="poseapp-soak-") as tmp:
@@ -385,7 +445,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"peak RSS growth from frame 1000 to {args.frames}: {100 * r.growth(1000, args.frames):+.1f}%")
                 result = asdict(r)
             else:
-                combos = [tuple(c.split(":")) for c in args.combos.split(",")]
                 r = soak_gui(video, args.frames, args.switch_every, combos, detector=args.detector, progress=True)
                 _print_gui(r)
                 result = asdict(r)

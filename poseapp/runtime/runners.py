@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Protocol
 
@@ -93,7 +94,10 @@ class DeviceRunner(TorchRunner):
             return self.module(x).float().cpu().contiguous().numpy()
 
 
-_SESSIONS: dict[tuple[str, int], "object"] = {}
+# sessions shared by the runners of one file (compare mode on one model, a rebuilt runner), and freed with
+# the last runner that uses one: a plain dict here kept every session ever loaded alive, past the GUI
+# engine's bounded runner cache
+_SESSIONS: weakref.WeakValueDictionary[tuple[str, int], object] = weakref.WeakValueDictionary()
 _SESSIONS_LOCK = threading.Lock()
 
 

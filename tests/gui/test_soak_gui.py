@@ -36,3 +36,18 @@ def test_worker_survives_switches_and_an_unplugged_camera(shared_data: Path, yol
     # one capture thread (the reopened camera's; the unplugged one's ended), no loader left running
     names = [n for n in r.end["thread_names"] if not n.startswith("Dummy-")]  # Dummy: Qt's worker seen from Python
     assert names == ["MainThread", "poseapp-capture"], r.end["thread_names"]
+
+
+def test_runner_cache_rebuilds_do_not_pile_up(monkeypatch) -> None:
+    """``python -m poseapp.soak runners`` in short: 3 model/backend pairs through a 2-runner cache, 4 times
+    (12 loads, every one after the first two rebuilds a dropped runner): the cache stays at 2 runners, the
+    ONNX Runtime sessions at those runners' own, and memory after the last cycle within 10% of the second's."""
+    from poseapp.soak import soak_runners
+
+    monkeypatch.setattr(engine, "RUNNER_CACHE", 2)
+    r = soak_runners([("sfm", "onnx"), ("lpn50", "onnx-int8"), ("sfm", "torch")], 4)
+    assert [c["loads"] for c in r.cycles] == [3, 6, 9, 12] and r.cache == 2
+    assert all(c["runners"] == 2 for c in r.cycles), r.cycles
+    # the last two loaded of each cycle are lpn50/onnx-int8 and sfm/torch: one session
+    assert all(c["onnx_sessions"] == 1 for c in r.cycles), r.cycles
+    assert abs(r.growth(2, 4)) <= 0.10, r.cycles
