@@ -122,9 +122,10 @@ Other choices
   of the fusion is done by broadcasting over ``k x k`` blocks when sizes divide
   (:func:`with_nearest_up`; same values, no upsampled copy). Global pooling is
   ``mean`` / ``amax`` over dims.
-* ONNX export (TorchScript tracer, opset 17, dynamic batch): while tracing, the
-  upsamplings use ``scale_factor`` (a Resize with constant scales), the pooling
-  drops ``ceil_mode`` and the nearest ops use Resize; the channel split is a slice
+* ONNX export (TorchScript tracer, opset 17, dynamic batch): while tracing an input
+  that is a multiple of 32, the upsamplings use ``scale_factor`` (a Resize with
+  constant scales), the pooling drops ``ceil_mode`` and the nearest ops use Resize
+  (other sizes export the eager resizing, which fits any size); the channel split is a slice
   with constant bounds and the shuffle a constant Gather. The graph therefore has
   no Shape/Gather/Concat shape arithmetic (1.7 k instead of 4.3 k nodes); in A/B
   runs ONNX Runtime was about 10 % faster for that and another ~10 % for the
@@ -184,17 +185,22 @@ def cat_shuffle(a: torch.Tensor, b: torch.Tensor, perm: torch.Tensor) -> torch.T
     return torch.cat((a, b), dim=1).index_select(1, perm)
 
 
+def _exact(x: torch.Tensor, like: torch.Tensor, factor: int) -> bool:
+    """Whether ``like``'s spatial size is exactly ``factor`` times ``x``'s (the traced input's sizes)."""
+    return int(like.shape[-2]) == factor * int(x.shape[-2]) and int(like.shape[-1]) == factor * int(x.shape[-1])
+
+
 def upsample(x: torch.Tensor, like: torch.Tensor, factor: int, mode: str) -> torch.Tensor:
     """Resize ``x`` to ``like``'s spatial size (``factor`` = the nominal ratio).
 
     Eager: ``interpolate(size=like.shape[-2:])`` (correct for any input size).
-    While tracing for ONNX export: ``interpolate(scale_factor=factor)``, which exports
-    as a Resize with constant scales instead of a chain of Shape/Slice/Concat ops
-    (same values whenever the input is a multiple of 32; otherwise export fails
-    loudly on a size mismatch rather than producing a wrong graph).
+    While tracing for ONNX export, where ``like`` is exactly ``factor`` times ``x`` (every
+    input that is a multiple of 32): ``interpolate(scale_factor=factor)``, which exports
+    as a Resize with constant scales instead of a chain of Shape/Slice/Concat ops; other
+    sizes (192x144: 4.5 x 32) export the eager form, slower but correct.
     """
     align = True if mode == "bilinear" else None
-    if torch.jit.is_tracing():
+    if torch.jit.is_tracing() and _exact(x, like, factor):
         return F.interpolate(x, scale_factor=float(factor), mode=mode, align_corners=align)
     return F.interpolate(x, size=like.shape[-2:], mode=mode, align_corners=align)
 
@@ -301,8 +307,9 @@ class CrossResolutionWeighting(nn.Module):
     def forward(self, x: list[torch.Tensor]) -> list[torch.Tensor]:
         n = len(x)
         # ceil_mode makes odd sizes end on the lowest branch's size; ONNX Runtime's
-        # AveragePool is much slower with it, and traced graphs need no odd sizes.
-        ceil = not torch.jit.is_tracing()
+        # AveragePool is much slower with it, so a traced graph uses it only for inputs
+        # that are not multiples of 32 (the lowest branch's size times 2**(n-1) is not the top's).
+        ceil = not torch.jit.is_tracing() or not _exact(x[-1], x[0], 2 ** (n - 1))
         pooled = [
             F.avg_pool2d(s, 2 ** (n - 1 - i), ceil_mode=ceil) if i < n - 1 else s
             for i, s in enumerate(x)

@@ -161,13 +161,14 @@ class HSA(nn.Module):
 
 
 def _up_to(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
-    """Nearest x2 upsampling; resized to ``ref`` only when sizes are not exact."""
-    y = F.interpolate(x, scale_factor=2.0, mode="nearest")
-    # Python-level check, skipped while tracing (ONNX export): the exported
-    # graph keeps the size-agnostic scale_factor=2 Resize.
-    if not torch.jit.is_tracing() and y.shape[-2:] != ref.shape[-2:]:
-        y = F.interpolate(x, size=ref.shape[-2:], mode="nearest")
-    return y
+    """Nearest upsampling of ``x`` to ``ref``'s size: x2 where the sizes are exact (inputs that are
+    multiples of the deepest stride), else resized to fit (192x144: the 4.5 x 32 level).
+
+    The traced graph of an exact input keeps a constant-scale x2 Resize (no Shape arithmetic); other
+    sizes export the size taken from ``ref``, so the ONNX export runs at any input size."""
+    if tuple(ref.shape[-2:]) == (2 * x.shape[-2], 2 * x.shape[-1]):
+        return F.interpolate(x, scale_factor=2.0, mode="nearest")
+    return F.interpolate(x, size=ref.shape[-2:], mode="nearest")
 
 
 class PyramidStage(nn.Module):
