@@ -1,0 +1,71 @@
+"""``poseapp ablate``: the variants train one change each, a finished one is skipped, the table compares them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from poseapp.cli import main
+from poseapp.training.ablation import VARIANTS
+
+
+def write_recipe(path: Path, shared_data: Path) -> Path:
+    root = shared_data / "coco-mini"
+    cfg = {
+        "model": "sfm",
+        "data": {"root": str(root), "layout": "coco", "input_hw": [64, 48], "workers": 0,
+                 "train": [{"type": "coco", "ann": "annotations/person_keypoints_train2017.json",
+                            "images": "train2017", "limit": 16}],
+                 "val": {"type": "coco", "ann": "annotations/person_keypoints_val2017.json",
+                         "images": "val2017", "limit": 8}},
+        "augment": {"enabled": True},
+        "optim": {"lr": 1e-3, "schedule": "constant"},
+        "train": {"epochs": 5, "batch_size": 8, "out_dir": str(path.parent / "unused"), "log_every": 1,
+                  "progress": False, "val_every": 1},
+        "eval": {"flip_test": False},
+    }
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_ablate_trains_each_variant_then_skips(shared_data: Path, tmp_path: Path, capsys) -> None:
+    recipe = write_recipe(tmp_path / "recipe.yaml", shared_data)
+    out = tmp_path / "ablation"
+    args = ["ablate", "--config", str(recipe), "--epochs", "1", "--variants", "base,blur", "--out", str(out), "-q"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "base: trained" in printed and "blur: trained" in printed
+    # each variant ran the recipe with its one change and the ablation's epoch count, into its own folder
+    for name, blur in (("base", 0.0), ("blur", 0.3)):
+        used = yaml.safe_load((out / name / "config.yaml").read_text())
+        assert used["augment"]["blur_prob"] == blur and used["train"]["epochs"] == 1
+        assert Path(used["train"]["out_dir"]) == out / name
+    rows = {line.split("|")[1].strip(): line for line in (out / "ablation.md").read_text().splitlines()
+            if line.startswith("| base") or line.startswith("| blur")}
+    assert set(rows) == {"base", "blur"}
+    cells = [c.strip() for c in rows["blur"].split("|")[1:-1]]
+    assert cells[1] == "blur_prob=0.3"
+    float(cells[2])  # epoch 1's validation AP
+    assert cells[3].startswith(("+", "-"))  # against base
+    # a second call trains nothing more
+    log_before = (out / "blur" / "log.jsonl").read_text()
+    assert main(args) == 0
+    assert "blur: finished earlier" in capsys.readouterr().out
+    assert (out / "blur" / "log.jsonl").read_text() == log_before
+
+
+def test_ablate_bad_input_is_one_line(tmp_path: Path, capsys) -> None:
+    assert main(["ablate", "--config", str(tmp_path / "missing.yaml")]) != 0
+    assert "not found" in capsys.readouterr().err
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("model: sfm\n", encoding="utf-8")
+    assert main(["ablate", "--config", str(recipe), "--variants", "base,sharpen"]) != 0
+    err = capsys.readouterr().err
+    assert "unknown sharpen" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_all_variant_is_every_change() -> None:
+    singles = [a for name, sets in VARIANTS.items() if name not in ("base", "all") for a in sets]
+    assert VARIANTS["all"] == singles and VARIANTS["base"] == []
