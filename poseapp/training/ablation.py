@@ -41,15 +41,10 @@ def parse_variants(text: str) -> list[str]:
 
 
 def _epochs_done(run: Path) -> list[dict]:
-    from .runlog import read_log
+    from .runlog import epoch_records, read_log
 
     log = run / "log.jsonl"
-    if not log.is_file():
-        return []
-    done: dict[int, dict] = {}
-    for rec in read_log(log):
-        if rec.get("event") == "epoch":
-            done[int(rec["epoch"])] = rec  # a resumed epoch replaces the interrupted one
+    done = epoch_records(read_log(log)) if log.is_file() else {}
     return [done[k] for k in sorted(done)]
 
 

@@ -39,6 +39,7 @@ from ..nets import count_macs, count_params, create_model, get_spec
 from ..runtime import read_checkpoint, save_checkpoint
 from ..runtime.weights import models_dir, sha256_of
 from .checkpoint import BEST
+from .runlog import epoch_records, read_log
 
 COCO17_VAL = ("coco17/annotations/person_keypoints_val.json", "coco17/images")
 COCO_VAL = ("coco-mini/annotations/person_keypoints_val2017.json", "coco-mini/val2017")
@@ -195,14 +196,10 @@ def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
                 continue
             raise PoseappError(f"{run} is not a training run folder (no log.jsonl / config.yaml)")
         cfg = yaml.safe_load(cfg_file.read_text(encoding="utf-8"))
-        epochs = {}
-        start = None
-        for line in log.read_text(encoding="utf-8").splitlines():
-            rec = json.loads(line)
-            if rec.get("event") == "epoch":
-                epochs[rec["epoch"]] = rec  # a resumed epoch replaces the interrupted one
-            elif rec.get("event") == "start":
-                start = rec  # the latest (a resumed run may have changed its data)
+        records = read_log(log)
+        epochs = epoch_records(records)
+        # the latest start (a resumed run may have changed its data)
+        start = next((r for r in reversed(records) if r.get("event") == "start"), None)
         seconds = sum(float(r.get("seconds", 0.0)) for r in epochs.values())
         best = max((r["metric"] for r in epochs.values() if r.get("metric") is not None), default=None)
         elapsed, curve = 0.0, []

@@ -31,3 +31,8 @@ class RunLog:
 def read_log(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def epoch_records(records: list[dict]) -> dict[int, dict]:
+    """The ``epoch`` events of a log by epoch number; a resumed epoch replaces the interrupted one."""
+    return {int(r["epoch"]): r for r in records if r.get("event") == "epoch"}
