@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
     packet_shown = Signal(object)  # the Packet just painted
     error_shown = Signal(str)
     _cameras_found = Signal(object)
+    ERROR_HOLD_S = 5.0  # seconds a shown error is kept against background status messages
 
     def __init__(self, settings: GuiSettings, store: QSettings | None = None, opener=None, persist: bool = True) -> None:
         super().__init__()
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.store = store
         self.persist = persist
         self.last_error = ""
+        self._error_at = float("-inf")  # when show_error last ran (time.monotonic)
         self.recording = False
         self.last_packet: Packet | None = None
         self.source_info: SourceInfo | None = None
@@ -254,7 +256,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         w = self.worker
         w.packet_ready.connect(self._on_packet)
-        w.message.connect(self.show_message)
+        w.message.connect(self.show_status)
         w.error.connect(self.show_error)
         w.busy.connect(self._on_busy)
         w.source_opened.connect(self._on_source_opened)
@@ -487,7 +489,7 @@ class MainWindow(QMainWindow):
     def _on_busy(self, what: str) -> None:
         self.settings_panel.busy.setText(f"⏳ {what}…" if what else "")
         if what:
-            self.show_message(f"{what}…")
+            self.show_status(f"{what}…")
 
     # ------------------------------------------------------------ frames
     def _on_packet(self) -> None:
@@ -610,9 +612,22 @@ class MainWindow(QMainWindow):
         self.status_text.setStyleSheet("")
         self.status_text.setText(text)
 
+    def show_status(self, text: str) -> None:
+        """A background message (a load that started or ended): it does not cover a fresh error.
+
+        An error stays in the status bar for at least ``ERROR_HOLD_S`` against
+        such messages (what is loading is still shown in the settings panel);
+        what the user does next (open, snapshot, record) replaces it at once.
+        """
+        if time.monotonic() - self._error_at < self.ERROR_HOLD_S:
+            log.info("status kept on the error; not shown: %s", text)
+            return
+        self.show_message(text)
+
     def show_error(self, text: str) -> None:
         log.info("error shown: %s", text)
         self.last_error = text
+        self._error_at = time.monotonic()
         self.status_text.setStyleSheet("color: #ff6b6b; font-weight: 600;")
         self.status_text.setText(f"⚠ {text}")
         self.error_shown.emit(text)

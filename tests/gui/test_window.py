@@ -69,6 +69,22 @@ def test_source_errors_are_shown_and_the_window_goes_on(make_window, wait_packet
     assert win.view_a.frame is not None
 
 
+def test_a_fresh_error_is_not_covered_by_background_messages(make_window) -> None:
+    # a model that finishes loading just after a failed open must not hide the error (it did, under load)
+    win = make_window()
+    win.show_error("video not found: /x/missing.mp4: check the path")
+    win.worker.message.emit("lpn50 on ONNX Runtime")  # same thread: delivered now, no event loop in between
+    win._on_busy("loading lpn50 (ONNX Runtime)")
+    assert "missing.mp4" in win.status_text.text()
+    assert "loading lpn50" in win.settings_panel.busy.text()  # the load is still shown where loads are shown
+    win._error_at -= win.ERROR_HOLD_S  # the error is old now
+    win.worker.message.emit("lpn50 on ONNX Runtime")
+    assert win.status_text.text() == "lpn50 on ONNX Runtime"
+    win.show_error("camera 7 cannot be opened: pick another")
+    win.show_message("snapshot saved: a.png")  # what the user does next replaces an error at once
+    assert win.status_text.text() == "snapshot saved: a.png"
+
+
 def test_bad_detector_and_model_errors(make_window, wait_packet, short_clip, qtbot, tmp_path) -> None:
     win = make_window()
     win.open_source(str(short_clip))
