@@ -617,7 +617,8 @@ class MainWindow(QMainWindow):
 
         An error stays in the status bar for at least ``ERROR_HOLD_S`` against
         such messages (what is loading is still shown in the settings panel);
-        what the user does next (open, snapshot, record) replaces it at once.
+        what the window says after a user action (a source opened, a snapshot or a recording saved)
+        replaces it at once.
         """
         if time.monotonic() - self._error_at < self.ERROR_HOLD_S:
             log.info("status kept on the error; not shown: %s", text)
