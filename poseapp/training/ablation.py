@@ -3,8 +3,8 @@
     poseapp ablate --config RECIPE.yaml [--epochs N] [--variants base,occlusion,...] [--out runs/ablation]
 
 Every variant trains the same recipe from the same start (its ``train.init``) for the same number of
-epochs, with one change to ``augment:`` (``VARIANTS``), one run after another (one training at a time),
-into ``OUT/<variant>/``. The geometry draws come from a stream per (seed, epoch, person) and the pixel
+epochs, with one change (``VARIANTS``: to ``augment:``, or the teacher), one run after another (one
+training at a time), into ``OUT/<variant>/``. The geometry draws come from a stream per (seed, epoch, person) and the pixel
 augmentations from a stream of their own, so all variants see the same persons in the same order, flips,
 scales and rotations: the comparison is paired. A finished variant is skipped and an interrupted one
 resumes from its ``last.pt``, so a long ablation can span sessions. At the end it prints, and writes to
@@ -29,6 +29,10 @@ VARIANTS: dict[str, list[str]] = {
     "blur": ["augment.blur_prob=0.3"],  # Gaussian or motion blur
 }
 VARIANTS["all"] = [a for name, sets in VARIANTS.items() if name != "base" for a in sets]
+# the teacher against the same schedule (item 2): MoveNet Thunder's fill of the unlabelled joints alone, then
+# with the distillation term as well (not part of "all": that is the augmentations together)
+VARIANTS["fill"] = ["teacher.name=thunder", "teacher.fill=true", "teacher.kd_weight=0"]
+VARIANTS["kd"] = ["teacher.name=thunder", "teacher.fill=true", "teacher.kd_weight=0.5"]
 
 
 def parse_variants(text: str) -> list[str]:
@@ -70,12 +74,17 @@ def run_variant(config: Path, name: str, epochs: int, out: Path, extra: list[str
 
 
 def table(out: Path, names: list[str]) -> str:
-    """Markdown: validation figure per epoch, last epoch minus base's, training hours."""
+    """Markdown: validation figure per epoch, last epoch minus base's, training hours.
+
+    Besides ``names`` it lists every other variant already trained in ``out`` (an ablation run in parts, e.g.
+    the teacher variants in a later session, still gives one table against the same ``base``).
+    """
+    names = [n for n in VARIANTS if n in names or _epochs_done(out / n)]
     runs = {n: _epochs_done(out / n) for n in names}
     width = max((len(r) for r in runs.values()), default=0)
     base = runs.get("base")
     base_last = base[-1].get("metric") if base else None
-    head = ["variant", "augment change", *[f"epoch {i + 1}" for i in range(width)], "vs base", "train h"]
+    head = ["variant", "change to the recipe", *[f"epoch {i + 1}" for i in range(width)], "vs base", "train h"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for n, recs in runs.items():
         vals = [r.get("metric") for r in recs]

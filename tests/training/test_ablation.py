@@ -8,6 +8,7 @@ import yaml
 
 from poseapp.cli import main
 from poseapp.training.ablation import VARIANTS
+from poseapp.training.config import load_config
 
 
 def write_recipe(path: Path, shared_data: Path) -> Path:
@@ -54,6 +55,10 @@ def test_ablate_trains_each_variant_then_skips(shared_data: Path, tmp_path: Path
     assert main(args) == 0
     assert "blur: finished earlier" in capsys.readouterr().out
     assert (out / "blur" / "log.jsonl").read_text() == log_before
+    # a later call for some variants still tables every variant trained in the folder against base
+    assert main(["ablate", "--config", str(recipe), "--epochs", "1", "--variants", "blur", "--out", str(out), "-q"]) == 0
+    firsts = [line.split("|")[1].strip() for line in (out / "ablation.md").read_text().splitlines()[4:]]
+    assert firsts == ["base", "blur"]
 
 
 def test_ablate_bad_input_is_one_line(tmp_path: Path, capsys) -> None:
@@ -66,6 +71,17 @@ def test_ablate_bad_input_is_one_line(tmp_path: Path, capsys) -> None:
     assert "unknown sharpen" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_all_variant_is_every_change() -> None:
-    singles = [a for name, sets in VARIANTS.items() if name not in ("base", "all") for a in sets]
+def test_all_variant_is_every_augmentation() -> None:
+    singles = [a for name, sets in VARIANTS.items() if name not in ("base", "all", "fill", "kd") for a in sets]
     assert VARIANTS["all"] == singles and VARIANTS["base"] == []
+    assert all(a.startswith("augment.") for a in singles)
+
+
+def test_teacher_variants_change_only_the_teacher() -> None:
+    recipe = Path(__file__).parents[2] / "training" / "configs" / "distill" / "lpn50_ablation.yaml"
+    base = load_config(recipe)
+    fill, kd = (load_config(recipe, VARIANTS[n]) for n in ("fill", "kd"))
+    assert base.teacher.name is None
+    assert fill.teacher.name == kd.teacher.name == "thunder" and fill.teacher.fill and kd.teacher.fill
+    assert fill.teacher.kd_weight == 0 and kd.teacher.kd_weight > 0
+    assert fill.augment == kd.augment == base.augment and fill.optim == base.optim
