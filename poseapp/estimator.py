@@ -10,8 +10,8 @@ flip pairs, box enlargement, decoder, flip-test default); ``decoder`` and
 Stages (HRNet / SimpleBaseline protocol):
 1. ``crop``: box centre, padded to the input aspect, x ``box_scale``, one affine warp per person;
 2. ``heatmaps``: one forward pass; with flip test the mirrored crops go in the same pass and their
-   maps are mirrored back, left/right swapped and shifted one pixel (``poseapp.codecs.flip_back``),
-   then averaged;
+   maps are mirrored back, left/right swapped and shifted ``1 - 1 / stride`` pixel onto the joints
+   (``poseapp.codecs.flip_back``), then averaged;
 3. ``decode``: the codec's decoder in heatmap pixels, scaled by the stride and mapped back through
    each crop's inverse affine.
 
@@ -95,7 +95,8 @@ class TopDownEstimator:
             return self.runner(images)
         n = images.shape[0]
         both = self.runner(np.concatenate([images, images[..., ::-1]], 0))
-        return (both[:n] + flip_back(both[n:], pairs=self.spec.flip_pairs)) * 0.5
+        stride = images.shape[3] / both.shape[3]
+        return (both[:n] + flip_back(both[n:], pairs=self.spec.flip_pairs, stride=stride)) * 0.5
 
     def decode(self, heatmaps: np.ndarray, inverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Image-pixel keypoints (N x K x 2) and scores (N x K) of heatmaps and their crops' inverse affines."""

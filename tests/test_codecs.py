@@ -42,21 +42,22 @@ def test_flip_back_swaps_sides_and_mirrors() -> None:
     pts[0, :, 1] = 20
     hm = _targets(pts)
     flipped_input_maps = hm[:, :, :, ::-1]  # what a network would see on a mirrored crop
-    back = flip_back(flipped_input_maps, COCO_FLIP_PAIRS, shift=False)
+    back = flip_back(flipped_input_maps, COCO_FLIP_PAIRS, stride=1)  # stride 1: a plain mirror
     coords, _ = decode(back, "argmax")
     swap = {a: b for p in COCO_FLIP_PAIRS for a, b in (p, p[::-1])}
     for j in range(17):
         assert coords[0, j, 0] == pytest.approx(pts[0, swap.get(j, j), 0], abs=0.3)
 
 
-def test_flip_back_shift_puts_the_flipped_peak_where_the_app_expects() -> None:
-    """The app's flip test (``shift=True``, HRNet protocol) on a crop mirrored as the pipeline mirrors it.
+def test_flip_back_puts_the_flipped_peak_on_the_joint() -> None:
+    """The app's flip test on a crop mirrored as the pipeline mirrors it (``crop[..., ::-1]``).
 
     A joint at input column ``x`` (heatmap ``x / 4``, as ``heatmap_to_image`` reads it) sits at
     ``W_in - 1 - x`` in the mirrored crop, so an exact network puts its peak at
     ``(W_in - 1 - x) / 4``. Mirroring that map back alone leaves the peak 0.75 heatmap px left of
-    the joint; the one-pixel shift moves it to 0.25 px right, and the flip-test average of the two
-    passes ends within 0.25 px of the joint."""
+    the joint (``stride=1``: no shift); ``flip_back`` at the real stride puts it back on the joint, on
+    the joint's own channel, and so does the flip-test average of the two passes (HRNet's one-pixel
+    shift would leave it 0.25 px right)."""
     stride, hw = 4, (64, 48)
     w_in = hw[1] * stride
     x_in = np.array([40.0, 100.0, 152.0])  # input columns of left_shoulder (5), left_hip (11), nose (0)
@@ -72,15 +73,44 @@ def test_flip_back_shift_puts_the_flipped_peak_where_the_app_expects() -> None:
     hm_direct = encode_gaussian(direct, vis, hw)[0][None]
     hm_mirrored = encode_gaussian(mirrored, np.array([vis[swap.get(j, j)] for j in range(17)]), hw)[0][None]
 
-    back, _ = decode(flip_back(hm_mirrored, COCO_FLIP_PAIRS, shift=True), "dark")
-    unshifted, _ = decode(flip_back(hm_mirrored, COCO_FLIP_PAIRS, shift=False), "dark")
-    averaged, _ = decode((hm_direct + flip_back(hm_mirrored, COCO_FLIP_PAIRS)) * 0.5, "dark")  # pipeline.estimate
+    back, _ = decode(flip_back(hm_mirrored, COCO_FLIP_PAIRS, stride=stride), "dark")
+    unshifted, _ = decode(flip_back(hm_mirrored, COCO_FLIP_PAIRS, stride=1), "dark")
+    averaged, _ = decode((hm_direct + flip_back(hm_mirrored, COCO_FLIP_PAIRS, stride=stride)) * 0.5, "dark")
     for j, xi, yh in zip(joints, x_in, y_hm):
         truth = xi / stride
-        assert back[0, j, 0] == pytest.approx(truth + 0.25, abs=0.05), j  # on the joint's own channel
+        assert back[0, j, 0] == pytest.approx(truth, abs=0.05), j  # on the joint's own channel
         assert unshifted[0, j, 0] == pytest.approx(truth - 0.75, abs=0.05), j
         assert back[0, j, 1] == pytest.approx(yh, abs=0.05) and unshifted[0, j, 1] == pytest.approx(yh, abs=0.05)
-        assert abs(averaged[0, j, 0] - truth) <= 0.25 and averaged[0, j, 1] == pytest.approx(yh, abs=0.05)
+        assert averaged[0, j, 0] == pytest.approx(truth, abs=0.05) and averaged[0, j, 1] == pytest.approx(yh, abs=0.05)
+
+
+def test_the_estimators_flip_test_is_unbiased() -> None:
+    """End to end through ``TopDownEstimator.heatmaps``: a stand-in network that answers any crop with a
+    Gaussian at the nose it sees (a bright pixel), in the codec's convention (heatmap = input / 4), gives
+    the same nose with the flip test as without it, at every column."""
+    from poseapp.estimator import TopDownEstimator
+
+    class DotNet:
+        input_hw = (128, 96)
+        num_joints = 17
+
+        def __call__(self, images: np.ndarray) -> np.ndarray:
+            out = np.zeros((images.shape[0], 17, 32, 24), np.float32)
+            for i, img in enumerate(images):
+                y, x = np.unravel_index(img[0].argmax(), img[0].shape)
+                yy, xx = np.mgrid[0:32, 0:24]
+                out[i, 0] = np.exp(-((xx - x / 4) ** 2 + (yy - y / 4) ** 2) / (2 * 2.0**2))  # sub-pixel peak
+            return out
+
+    net = DotNet()
+    columns = np.arange(24, 73, 3)  # away from the map's edges, where DARK's blur is not exact
+    crops = np.zeros((len(columns), 3, 128, 96), np.float32)
+    crops[np.arange(len(columns)), 0, 60, columns] = 1.0
+    est = TopDownEstimator(net, flip_test=True, decoder="dark")
+    with_flip, _ = decode(est.heatmaps(crops), "dark")
+    without, _ = decode(net(crops), "dark")
+    assert np.allclose(without[:, 0, 0], columns / 4, atol=0.05)
+    assert np.allclose(with_flip[:, 0], without[:, 0], atol=0.05)
 
 
 def test_decode_empty_batch_and_unknown_decoder() -> None:

@@ -35,16 +35,25 @@ def flip_index(num_joints: int, pairs: tuple[tuple[int, int], ...]) -> np.ndarra
     return idx
 
 
-def flip_back(heatmaps_flipped: np.ndarray, pairs=COCO_FLIP_PAIRS, shift: bool = True) -> np.ndarray:
-    """Undo a horizontal flip of the input on ``N x K x H x W`` heatmaps.
+def flip_back(heatmaps_flipped: np.ndarray, pairs=COCO_FLIP_PAIRS, stride: float = 4.0) -> np.ndarray:
+    """Undo a horizontal flip of the input on ``N x K x h x w`` heatmaps.
 
-    Mirrors the maps, swaps left/right joints and (HRNet protocol) shifts them one
-    pixel right to compensate the flip's half-pixel misalignment.
+    Mirrors the maps, swaps left/right joints and shifts them ``1 - 1 / stride`` heatmap pixels right.
+    Why that shift: a joint at input column ``x`` sits at heatmap ``x / stride`` (this codec's
+    convention); in the mirrored crop (``crop[..., ::-1]``, width ``W = stride * w``) it sits at
+    ``W - 1 - x``, so an exact network puts its peak at ``(W - 1 - x) / stride`` and mirroring the map
+    (``u -> w - 1 - u``) leaves it at ``x / stride - (1 - 1 / stride)``. HRNet shifts one whole pixel
+    instead, which leaves the flipped pass ``1 / stride`` pixel right of the joint; on coco17 val that
+    costs lpn50 0.0055 AP and sfm 0.002 (measured: shift 0 / 0.5 / 0.625 / 0.75 / 0.875 / 1 gave lpn50
+    0.207 / 0.231 / 0.233 / 0.234 / 0.231 / 0.229, DARK, flip test). The fractional shift is a linear
+    interpolation between neighbouring columns (the first column keeps its value).
     """
     out = heatmaps_flipped[:, flip_index(heatmaps_flipped.shape[1], pairs), :, ::-1]
-    if shift:
-        out = out.copy()
-        out[..., 1:] = out[..., :-1].copy()
+    t = 1.0 - 1.0 / float(stride)
+    if t > 0:
+        shifted = out.copy()
+        shifted[..., 1:] = t * out[..., :-1] + (1.0 - t) * out[..., 1:]
+        out = shifted
     return np.ascontiguousarray(out)
 
 

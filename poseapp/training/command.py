@@ -57,7 +57,9 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from .publish import publish
 
     out = Path(args.out) if args.out else None
-    entry = publish(args.model, [Path(r) for r in args.runs], weights=Path(args.weights) if args.weights else None,
+    if bool(args.runs) == bool(args.remeasure):
+        raise PoseappError("publish: pass the training run folder(s) with --runs, or --remeasure for the shipped weights")
+    entry = publish(args.model, [Path(r) for r in args.runs or []], weights=Path(args.weights) if args.weights else None,
                     out_dir=out, shared_data=Path(args.shared_data), lsp_val=Path(args.lsp_val),
                     progress=not args.quiet)
     from .publish import teacher_figures
@@ -206,7 +208,10 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("publish", help="ship a trained checkpoint: models/<name>.pt (fp16), manifest, model card")
     p.add_argument("--model", required=True, help="pose network the runs trained")
-    p.add_argument("--runs", nargs="+", required=True, metavar="DIR", help="training run folders, first stage first")
+    p.add_argument("--runs", nargs="+", metavar="DIR", help="training run folders, first stage first")
+    p.add_argument("--remeasure", action="store_true",
+                   help="instead of --runs: re-measure the shipped models/<name>.pt (figures, int8 model, card) "
+                        "and keep its recorded training")
     p.add_argument("--weights", help="checkpoint to ship (default: best.pt of the last run)")
     p.add_argument("--out", metavar="DIR", help="models folder (default: the package's models/)")
     p.add_argument("--shared-data", default="../shared/data", metavar="DIR", help="folder with coco-mini/ and lsp-extended/")

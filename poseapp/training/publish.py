@@ -1,7 +1,10 @@
 """Ship a trained checkpoint: ``models/<name>.pt`` + manifest entry + model card.
 
 ``poseapp publish --model NAME --runs DIR [DIR ...]`` takes the ``best.pt`` of
-the last training run (the runs are the stages that led to it, in order),
+the last training run (the runs are the stages that led to it, in order);
+``poseapp publish --model NAME --remeasure`` takes the shipped ``models/<name>.pt``
+and the training record of its manifest entry (after a change to the evaluation
+code, on a machine without the runs),
 
 1. stores its weights in fp16 as ``models/<name>.pt`` (with ``input_hw``,
    ``num_joints``, the recipe name and the run's ``RunSpec``, whose decoder
@@ -256,9 +259,17 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
             progress: bool = False) -> dict:
     """Store, measure and describe one checkpoint; returns its manifest entry."""
     spec = get_spec(model)
-    if not runs:
-        raise PoseappError("pass the training run folder(s) with --runs")
-    weights = weights or runs[-1] / BEST
+    out_dir = out_dir or models_dir()
+    previous = next((m for m in read_manifest_file(out_dir / "manifest.json")["models"] if m.get("name") == model), {})
+    if not runs:  # re-measure what ships: its weights, its recorded training
+        if not previous.get("training", {}).get("stages"):
+            raise PoseappError(f"{model} has no manifest entry in {out_dir} to re-measure: pass its training run "
+                               "folder(s) with --runs")
+        weights = weights or out_dir / previous.get("file", f"{model}.pt")
+    else:
+        weights = weights or runs[-1] / BEST
+    if not weights.is_file():
+        raise PoseappError(f"checkpoint {weights} not found: train first, or pass --weights")
     ckpt = read_checkpoint(weights)
     if ckpt.get("model") not in (None, model):
         raise PoseappError(f"{weights} holds {ckpt.get('model')} weights, not {model}")
@@ -266,9 +277,7 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
         raise PoseappError(f"{weights} predicts {ckpt.get('num_joints')} joints; the app ships COCO-17 networks")
     input_hw = [int(v) for v in ckpt.get("input_hw") or spec.input_hw]
     sets = eval_sets(shared_data, lsp_val if lsp_val and lsp_val.is_file() else None)
-    out_dir = out_dir or models_dir()
-    previous = next((m for m in read_manifest_file(out_dir / "manifest.json")["models"] if m.get("name") == model), {})
-    summary = run_summary(runs, previous.get("training", {}).get("stages"))
+    summary = run_summary(runs, previous.get("training", {}).get("stages")) if runs else previous["training"]
 
     out_dir.mkdir(parents=True, exist_ok=True)
     net = create_model(model)

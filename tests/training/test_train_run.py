@@ -112,6 +112,20 @@ def check_publish(shared_data: Path, tmp_path: Path, capsys) -> None:
     assert (models / q["file"]).is_file() and q["sha256"] == sha256_of(models / q["file"])
     assert q["weights_sha256"] == entry["sha256"] and abs(q["metrics"]["coco17_val_ap"] - m["coco17_val_ap"]) < 0.05
     assert f"{q['metrics']['coco17_val_ap']:.3f}" in card and "onnx-int8" in card
+    # --remeasure: the shipped file measured again (after an evaluation change, with no runs on the machine),
+    # its training record kept; the same code gives the same figures
+    publish = ["publish", "--model", "sfm", "--out", str(models), "--shared-data", str(shared_data),
+               "--lsp-val", str(tmp_path / "absent.json"), "-q"]
+    assert main([*publish, "--remeasure"]) == 0
+    again = json.loads((models / "manifest.json").read_text())["models"][0]
+    assert again["training"] == entry["training"] and again["metrics"]["coco17_val_ap"] == m["coco17_val_ap"]
+    assert (models / "sfm.md").read_text().count(f"coco17 val AP {m['coco17_val_ap']:.3f}") >= 1
+    capsys.readouterr()
+    assert main(publish) != 0  # neither --runs nor --remeasure
+    assert "--remeasure" in capsys.readouterr().err
+    assert main([*publish[:4], str(tmp_path / "empty"), *publish[5:], "--remeasure"]) != 0  # nothing shipped there
+    err = capsys.readouterr().err
+    assert "no manifest entry" in err and "Traceback" not in err
 
 
 # sfm is covered by test_overfit_coco_mini_train above. LPN and Lite-HRNet start from their official
