@@ -136,3 +136,15 @@ def test_dark_decodes_many_persons_at_once() -> None:
     pts = rng.uniform([6, 6], [42, 58], size=(12, 17, 2)).astype(np.float32)
     coords, _ = decode(_targets(pts), "dark")
     assert np.abs(coords - pts).max() < 0.05
+
+
+def test_dark_kernel_scales_with_the_map_and_reads_joints_near_its_edges() -> None:
+    from poseapp.codecs.heatmap import dark_kernel, decode_dark
+
+    assert (dark_kernel(48), dark_kernel(24), dark_kernel(72), dark_kernel(6)) == (11, 5, 17, 3)
+    yy, xx = np.mgrid[0:32, 0:24]  # the maps of a 128x96 input
+    for x in (2.6, 3.3, 12.3, 20.7):  # 2.6 and 20.7: under 3.5 px from an edge
+        hm = np.exp(-((xx - x) ** 2 + (yy - 15.4) ** 2) / (2 * 2.0**2)).astype(np.float32)[None, None]
+        assert decode_dark(hm)[0][0, 0, 0] == pytest.approx(x, abs=0.05)
+    # the paper's fixed kernel 11 misplaces such a joint by a quarter pixel or more
+    assert abs(decode_dark(hm, 11)[0][0, 0, 0] - 20.7) > 0.25
