@@ -4,9 +4,9 @@
 
 Every variant trains the same recipe from the same start (its ``train.init``) for the same number of
 epochs, with one change (``VARIANTS``: to ``augment:``, or the teacher), one run after another (one
-training at a time), into ``OUT/<variant>/``. The geometry draws come from a stream per (seed, epoch, person) and the pixel
-augmentations from a stream of their own, so all variants see the same persons in the same order, flips,
-scales and rotations: the comparison is paired. A finished variant is skipped and an interrupted one
+training at a time), into ``OUT/<variant>/``. The geometry draws come from a stream per (seed, epoch,
+person) and the pixel augmentations from a stream of their own, so all variants see the same persons in
+the same order, flips, scales and rotations: the comparison is paired. A finished variant is skipped and an interrupted one
 resumes from its ``last.pt``, so a long ablation can span sessions. At the end it prints, and writes to
 ``OUT/ablation.md``, each variant's validation figure per epoch, its last epoch against ``base``, and its
 training time.
