@@ -99,6 +99,7 @@ class TrainConfig:
     epochs: int = 210
     batch_size: int = 128  # global: split evenly over the torchrun processes
     precision: str = "auto"  # auto (fp16 autocast on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
+    compile: bool = False  # torch.compile the training forward (validation, EMA and checkpoints use the plain module)
     channels_last: bool = True
     seed: int = 0
     out_dir: str = ""  # default runs/<config name>

@@ -222,6 +222,7 @@ def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
             "train_seconds": round(seconds), "best_val_ap": best, "val_ann": Path(val).name if val else None,
             "out_dir": cfg["train"].get("out_dir") or f"runs/{cfg.get('name', run.name)}",
             "curve": curve, "precision": cfg["train"].get("precision", "auto"),
+            "compiled": bool(cfg["train"].get("compile", False)),
             "teacher": ({k: teacher.get(k) for k in ("name", "fill", "min_score", "kd_weight")}
                         if teacher.get("name") else None),
             "augment": {k: aug[k] for k in ("shift", "occlusion_prob", "erase_prob", "color_prob", "blur_prob")
@@ -510,7 +511,7 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
     for s in tr["stages"]:
         lines.append(f"| {s['run']} | `{_recipe_path(s)}` | {s['input_hw'][0]}x{s['input_hw'][1]} | "
                      f"{s['epochs']} | {s['persons_per_epoch']} | {s['batch_size']} | {s['lr']} | {s['schedule']} | "
-                     f"{s.get('precision', 'fp32')} | {s['train_seconds'] / 3600:.2f} h | {_fmt(s['best_val_ap'])} |")
+                     f"{s.get('precision', 'fp32')}{' compiled' if s.get('compiled') else ''} | {s['train_seconds'] / 3600:.2f} h | {_fmt(s['best_val_ap'])} |")
     extra = sorted({k for s in tr["stages"] for k in (s.get("augment") or {})})
     lines += [
         "",

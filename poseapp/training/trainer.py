@@ -8,7 +8,9 @@ every epoch and ``best.pt`` on a better validation figure.
 
 Speed: mixed precision (fp16 autocast + GradScaler on CUDA; bf16 autocast on
 the CPU when asked for: ``train.precision=bf16``), channels-last tensors,
-DataLoader worker processes.
+DataLoader worker processes, and ``train.compile`` (``torch.compile`` of the
+training forward only: validation, the weight average and the checkpoints use
+the plain module, so a compiled run saves the same files as an eager one).
 Scale-out: ``torchrun --nproc_per_node N`` (DistributedDataParallel,
 DistributedSampler, the global ``train.batch_size`` split over the ranks).
 """
@@ -131,6 +133,8 @@ class Trainer:
                 self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
             ids = [self.dist.device.index] if self.dist.device.type == "cuda" else None
             self.ddp = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        # what the training step calls: compiled lazily on its first batch (train.compile)
+        self.forward: nn.Module = torch.compile(self.ddp) if cfg.train.compile else self.ddp
 
         world = self.dist.world_size
         if cfg.train.batch_size % world:
@@ -240,14 +244,16 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False), encoding="utf-8")
             prec = {None: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[self.amp_dtype]
+            how = prec + (" compiled" if cfg.train.compile else "")
             self.log.write(
                 "start",
                 f"training {cfg.model} on {len(self.dataset)} persons ({self.layout.name}, input "
                 f"{self.input_hw[0]}x{self.input_hw[1]}, heatmaps {self.hm_hw[0]}x{self.hm_hw[1]}), "
-                f"{self.dist.world_size} process(es) on {self.dist.device.type}, {prec}, batch {cfg.train.batch_size}, "
+                f"{self.dist.world_size} process(es) on {self.dist.device.type}, {how}, batch {cfg.train.batch_size}, "
                 f"{len(self.loader)} steps/epoch, epochs {self.epoch + 1}-{end} of {cfg.train.epochs}",
                 model=cfg.model, persons=len(self.dataset), world_size=self.dist.world_size,
-                device=str(self.dist.device), precision=prec, steps_per_epoch=len(self.loader),
+                device=str(self.dist.device), precision=prec, compiled=cfg.train.compile,
+                steps_per_epoch=len(self.loader),
             )
         last_metric = None
         try:
@@ -343,7 +349,7 @@ class Trainer:
             target = batch["target"].to(device, non_blocking=True)
             weight = batch["target_weight"].to(device, non_blocking=True)
             with torch.autocast(device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None):
-                out = self.ddp(images)
+                out = self._forward(images)
             loss = self.criterion(out.float(), target, weight)
             if self.kd_criterion is not None:
                 kd_t = batch["kd_target"].to(device, non_blocking=True)
@@ -385,6 +391,19 @@ class Trainer:
             "samples_per_s": samples / max(seconds, 1e-9),
             "seconds": seconds,
         }
+
+    def _forward(self, images: torch.Tensor) -> torch.Tensor:
+        """The training forward; a ``torch.compile`` failure becomes one line naming the switch to turn off."""
+        if not self.cfg.train.compile:
+            return self.forward(images)
+        try:
+            return self.forward(images)
+        except Exception as exc:  # torch._dynamo / inductor errors (no C++ compiler, unsupported op, ...)
+            if isinstance(exc, PoseappError):
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise PoseappError(f"torch.compile failed on {self.cfg.model} ({first[:200]}): set train.compile=false "
+                               f"to train eagerly") from exc
 
     def _validate(self) -> float | None:
         metric = math.nan
