@@ -139,3 +139,17 @@ def test_publish_runs_each_checkpoint_with_its_best_decoder() -> None:
     sets = [EvalSet("coco17_val", Path("a.json"), Path("img"), "coco17 val (643 people)")]
     line = run_spec_lines({"run_spec": spec.to_dict(), "metrics": m}, sets)[0]
     assert "dark decoder, the best on coco17 val" in line and "DARK 0.310" in line and "argmax 0.300" in line
+
+
+def test_publish_runs_each_checkpoint_with_its_best_crop() -> None:
+    from poseapp.training.publish import EvalSet, best_crop_scale, run_spec_lines
+
+    m = {"coco17_val_ap_crop_1": 0.262, "coco17_val_ap_crop_1.05": 0.261, "coco17_val_ap_crop_1.25": 0.236,
+         "coco_mini_val_ap_crop_1.25": 0.9, "coco17_val_ap_dark": 0.262}
+    assert best_crop_scale(m, "coco17_val") == 1.0
+    assert best_crop_scale({"coco17_val_ap_crop_1.1": 0.3, "coco17_val_ap_crop_1.2": 0.3}, "coco17_val") == 1.2  # tie
+    assert best_crop_scale({}, "coco17_val") == 1.25 and best_crop_scale({}, "coco17_val", 1.1) == 1.1
+    spec = RunSpec(model="lpn50").with_overrides(decoder="dark").replace(box_scale=1.0)
+    sets = [EvalSet("coco17_val", Path("a.json"), Path("img"), "coco17 val (643 people)")]
+    line = run_spec_lines({"run_spec": spec.to_dict(), "metrics": m}, sets)[0]
+    assert "crops of the box x 1, the best on coco17 val" in line and "1: 0.262, 1.05: 0.261, 1.25: 0.236" in line

@@ -108,6 +108,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise PoseappError("--boxes applies to COCO; MPII persons are cropped from their annotated centre and scale")
     if args.boxes != "gt" and not Path(args.boxes).is_file():
         raise PoseappError(f"detection results file {args.boxes} not found (or pass --boxes gt)")
+    if args.box_scale is not None and not 0.5 <= args.box_scale <= 3.0:
+        raise PoseappError(f"--box-scale {args.box_scale} is outside 0.5-3.0: pass the crop's size over the box's, "
+                           "e.g. 1.25")
     if args.weights and not Path(args.weights).is_file():
         raise PoseappError(f"weights file {args.weights} not found: pass an existing .pt checkpoint with --weights")
     spec = SourceSpec(kind, ann, images, boxes=args.boxes, det_score_threshold=args.det_thr,
@@ -118,14 +121,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     runner = build_runner(args.model, args.backend, args.weights, source.layout.num_joints, args.threads,
                           allow_untrained=args.allow_untrained)
     # the decoder the checkpoint records (its RunSpec) unless --decoder; flip test on unless --no-flip (COCO protocol)
-    cfg = EvalConfig(flip_test=not args.no_flip, decoder=args.decoder or runner.spec.codec.decoder, batch_size=args.batch)
+    cfg = EvalConfig(flip_test=not args.no_flip, decoder=args.decoder or runner.spec.codec.decoder, batch_size=args.batch,
+                     box_scale=args.box_scale or runner.spec.box_scale)
     t0 = time.perf_counter()
     result = evaluate_source(runner, source, cfg, workers=args.workers, progress=not args.quiet)
     seconds = time.perf_counter() - t0
     print(result.table.rstrip())
     weights_id = getattr(runner, "weights_id", None) or Path(getattr(runner, "path", "")).stem
     print(f"{args.model} ({weights_id}, {runner.backend}, input {runner.input_hw[0]}x{runner.input_hw[1]}, "
-          f"{cfg.decoder}, flip {'on' if cfg.flip_test else 'off'}) on {ann.name}, boxes {'ground truth' if args.boxes == 'gt' else Path(args.boxes).name}: "
+          f"{cfg.decoder}, flip {'on' if cfg.flip_test else 'off'}, crop box x {cfg.box_scale:g}) on {ann.name}, boxes {'ground truth' if args.boxes == 'gt' else Path(args.boxes).name}: "
           f"{result.line()}, {seconds:.1f} s")
     _print_per_joint(args, result)
     if kind == "mpii" and source.extra.get("head_source") == "head_segment":
@@ -135,6 +139,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             "model": args.model, "weights": args.weights, "weights_id": weights_id, "backend": runner.backend,
             "input_hw": list(runner.input_hw), "ann": str(ann), "images": str(images), "boxes": args.boxes,
             "benchmark": result.benchmark, "flip_test": cfg.flip_test, "decoder": cfg.decoder,
+            "box_scale": cfg.box_scale,
             "persons": result.persons, "seconds": round(seconds, 2), "metrics": result.metrics,
         })
     return 0
@@ -232,6 +237,9 @@ def register(subparsers) -> None:
     p.add_argument("--no-flip", action="store_true", help="no flip test")
     p.add_argument("--decoder", default=None, choices=DECODERS,
                    help="heatmap decoder (default: the checkpoint's; argmax for checkpoints that record none)")
+    p.add_argument("--box-scale", type=float, default=None, metavar="S",
+                   help="crop = box x S (default: the checkpoint's, as the app runs it; 1.25 for checkpoints that "
+                        "record none)")
     p.add_argument("--batch", type=int, default=64, help="persons per forward pass (default 64)")
     p.add_argument("--det-thr", type=float, default=0.0, help="minimum detection score with --boxes (default 0)")
     p.add_argument("--headboxes", metavar="MAT", help="MPII: official mpii_gt_val.mat for head sizes (needs scipy)")

@@ -140,6 +140,7 @@ class EvalConfig:
     flip_test: bool = True
     decoder: str = "argmax"  # one of poseapp.defaults.DECODERS
     batch_size: int = 64
+    box_scale: float | None = None  # crop = box x this; None: the weights' own (their RunSpec, as the app runs them)
     rescore_threshold: float = 0.2  # box score x mean keypoint score above this
     oks_nms: float = 0.9
 

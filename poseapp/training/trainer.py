@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -30,7 +30,7 @@ from torch.utils.data.distributed import DistributedSampler
 from ..errors import PoseappError
 from ..nets import create_model
 from .checkpoint import BEST, LAST, load_training_state, save_best, save_training_state
-from .config import Config, SourceConfig
+from .config import Config, EvalConfig, SourceConfig
 from .datasets import PoseSource, SourceSpec, TopDownDataset, build_source
 from .ema import WeightEMA
 from .distributed import DistInfo, barrier, broadcast_float, cleanup, init_distributed, mean_over_ranks
@@ -211,7 +211,7 @@ class Trainer:
         codec = HeatmapCodec(stride=self.input_hw[0] // self.hm_hw[0], sigma=d.sigma, decoder=e.decoder,
                              flip_test=e.flip_test)  # how this recipe validates: how the checkpoint runs
         spec = RunSpec(self.cfg.model, self.input_hw, self.layout.num_joints, self.layout.name, self.layout.flip_pairs,
-                       box_scale=d.box_scale, codec=codec)
+                       box_scale=e.box_scale or d.box_scale, codec=codec)
         return {
             "num_joints": self.layout.num_joints,
             "input_hw": list(self.input_hw),
@@ -424,10 +424,16 @@ class Trainer:
         runner = DeviceRunner(self.eval_model, self.cfg.model, self.input_hw, self.layout.num_joints,
                               self.dist.device, channels_last=self.cfg.train.channels_last)
         try:
-            return evaluate_source(runner, source, self.cfg.eval, workers=max(1, self.cfg.data.workers),
+            return evaluate_source(runner, source, self._eval_cfg(), workers=max(1, self.cfg.data.workers),
                                    progress=self.cfg.train.progress)
         finally:
             self.model.train()
+
+    def _eval_cfg(self) -> EvalConfig:
+        """How validation runs: the recipe's ``eval`` with crops of ``eval.box_scale`` (default: the training
+        crops' ``data.box_scale``), as the checkpoint records it (``_meta``) and the app will run it."""
+        e = self.cfg.eval
+        return replace(e, box_scale=e.box_scale or self.cfg.data.box_scale)
 
     def _save(self, improved: bool, metric: float | None) -> None:
         meta = self._meta()

@@ -185,6 +185,35 @@ def test_network_through_eval(coco_val, tmp_path, capsys) -> None:
     assert "Average Precision" in capsys.readouterr().out
 
 
+def test_eval_crops_as_the_checkpoint_records(coco_val, tmp_path, capsys) -> None:
+    """The crop scale a checkpoint records (its RunSpec, chosen by publish) is what ``poseapp eval`` runs
+    with, as the app does; ``--box-scale`` overrides it, and the crop changes the figures."""
+    import torch
+
+    from poseapp.runtime import read_checkpoint
+    from poseapp.runtime.manifest import models_dir
+
+    ann, images = coco_val
+    ckpt = read_checkpoint(models_dir() / "sfm.pt")
+    ckpt["run_spec"] = {**ckpt["run_spec"], "box_scale": 1.1}
+    tight = tmp_path / "sfm_tight.pt"
+    torch.save(ckpt, tight)
+
+    def ap(*extra: str) -> tuple[float, float]:
+        out = tmp_path / "e.json"
+        assert main(["eval", "--model", "sfm", "--weights", str(tight), "--ann", str(ann), "--images", str(images),
+                     "--limit", "12", "--json", str(out), "-q", *extra]) == 0
+        figures = json.loads(out.read_text())
+        return figures["box_scale"], figures["metrics"]["AP"]
+
+    recorded, explicit, loose = ap(), ap("--box-scale", "1.1"), ap("--box-scale", "1.6")
+    assert recorded == explicit and recorded[0] == 1.1 and loose[0] == 1.6 and loose[1] != recorded[1]
+    assert "crop box x 1.1)" in capsys.readouterr().out
+    assert main(["eval", "--model", "sfm", "--ann", str(ann), "--images", str(images), "--box-scale", "0.1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--box-scale 0.1" in err and "\n" not in err
+
+
 def test_eval_errors_exit_2(coco_val, mpii_files, tmp_path, capsys) -> None:
     ann, images = coco_val
     mpii_ann, mpii_images = mpii_files

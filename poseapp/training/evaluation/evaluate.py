@@ -68,6 +68,6 @@ def evaluate_source(runner, source: PoseSource, cfg: EvalConfig | None = None, w
                     progress: bool = False) -> EvalResult:
     """Predict every person of ``source`` with ``runner`` and score the result."""
     cfg = cfg or EvalConfig()
-    preds = predict(runner, source.samples, source.layout, box_scale=source.box_scale, flip_test=cfg.flip_test,
+    preds = predict(runner, source.samples, source.layout, box_scale=cfg.box_scale, flip_test=cfg.flip_test,
                     decoder=cfg.decoder, batch_size=cfg.batch_size, workers=workers, progress=progress)
     return evaluate_predictions(source, preds, cfg)

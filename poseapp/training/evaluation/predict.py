@@ -3,9 +3,9 @@
 Each image is read once; its persons' boxes go to ``TopDownEstimator.estimate_many``,
 which crops, runs, flips, decodes and maps back exactly as ``Pipeline.estimate``
 does, sharing forward passes across images (``batch_size`` persons at least).
-The evaluation protocol only chooses: the dataset's box enlargement and flip
-pairs, flip test (on by default, as HRNet's) and the decoder (default: the
-checkpoint's).
+The evaluation protocol only chooses: the dataset's flip pairs, flip test (on
+by default, as HRNet's), the decoder and the box enlargement (by default both
+the checkpoint's, as the app runs it).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def predict(
     samples: list[PersonSample],
     layout: KeypointLayout,
     *,
-    box_scale: float = 1.25,
+    box_scale: float | None = None,
     flip_test: bool = True,
     decoder: str | None = None,
     batch_size: int = 64,
