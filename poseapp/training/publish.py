@@ -570,7 +570,8 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
     lines += [
         "",
         "COCO keypoint AP (pycocotools COCOeval) with ground-truth person boxes, the box widened to the input's "
-        "aspect and x1.25; the teachers get a square crop with 1.25 padding and no flip. The LSP figure is COCO OKS "
+        f"aspect and x{float((e.get('run_spec') or {}).get('box_scale', 1.25)):g} (the checkpoint's crop); the teachers "
+        "get a square crop with 1.25 padding and no flip. The LSP figure is COCO OKS "
         "over the 12 limb joints with the padded joint box as the OKS area. coco-mini val is small (68 people): "
         "differences of a few points are within its noise.",
         "",
