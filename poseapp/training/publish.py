@@ -472,7 +472,9 @@ def curve_lines(tr: dict) -> list[str]:
         offset += st["train_seconds"] / 3600
     if not rows:
         return []
-    return ["", "Validation AP against training hours (flip test, ground-truth boxes; "
+    return ["", "Validation AP against training hours (the trainer's validation after each epoch: flip test, "
+            "ground-truth boxes, the recipe's decoder and crop, x1.25 unless it names another, so the figures "
+            "can sit below the headline one measured with the shipped decoder and crop; "
             "`person_keypoints_val.json` is coco17 val, `person_keypoints_val2017.json` coco-mini val):", "",
             "| CPU hours | stage | epoch | val set | AP |", "|---|---|---|---|---|", *rows]
 
