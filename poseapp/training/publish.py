@@ -319,7 +319,7 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
     try:
         metrics = measure(model, tmp_target, sets, progress)  # the figures of the fp16 file that ships
         decoder = best_decoder(metrics, sets[0].key)
-        box_scale = float(metrics.pop("box_scale"))
+        box_scale = float(metrics.pop("box_scale", run_spec.box_scale))
         if (decoder, box_scale) != (run_spec.codec.decoder, run_spec.box_scale):
             # the file runs with the decoder and crop that measured best (same tensors)
             run_spec = run_spec.with_overrides(decoder=decoder).replace(box_scale=box_scale)
