@@ -120,10 +120,17 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
     given = values_from_args(args)
     validate(given)
+    # a mistyped path is reported before the detector loads (which may try to download its weights)
+    missing = [inp for inp in args.inputs if "://" not in inp and not inp.isdigit() and not Path(inp).exists()]
+    for inp in missing:
+        print(f"poseapp: input {inp} not found: pass an existing video, image or folder", file=sys.stderr)
+    inputs = [inp for inp in args.inputs if inp not in missing]
+    if not inputs:
+        return annotate_exit_code(len(args.inputs), len(missing))
     pipeline = Pipeline(PipelineConfig(**given, weights=args.weights, allow_untrained=args.allow_untrained))
     opts = AnnotateOptions(Path(args.outdir), video=not args.no_video, csv=args.csv, progress=not args.quiet)
-    failed = 0
-    for inp in args.inputs:
+    failed = len(missing)
+    for inp in inputs:
         try:
             summary = annotate_input(pipeline, inp, opts)
         except PoseappError as exc:

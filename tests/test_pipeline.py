@@ -279,3 +279,13 @@ def test_damaged_image_in_folder_is_skipped(shared_data, yolox_path, tmp_path, c
     assert "a_broken.jpg" in capsys.readouterr().err
     doc = json.loads((out / "mixed.keypoints.json").read_text())
     assert len(doc["frames"]) == 1 and len(doc["frames"][0]["persons"]) >= 3
+
+
+def test_missing_input_reported_before_the_detector_loads(tmp_path, capsys) -> None:
+    """A mistyped path gets its own one-line error at once, not a detector error: the default detector
+    (yolo11n.pt) cannot be fetched on an offline machine, and nothing should load for an input that is not there."""
+    rc = main(["annotate", str(tmp_path / "typo.mp4"), "--model", MODEL, "-o", str(tmp_path / "out"), "-q"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.strip() == f"poseapp: input {tmp_path / 'typo.mp4'} not found: pass an existing video, image or folder"
+    assert not (tmp_path / "out").exists()
