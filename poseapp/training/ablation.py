@@ -33,6 +33,10 @@ VARIANTS["all"] = [a for name, sets in VARIANTS.items() if name != "base" for a 
 # with the distillation term as well (not part of "all": that is the augmentations together)
 VARIANTS["fill"] = ["teacher.name=thunder", "teacher.fill=true", "teacher.kd_weight=0"]
 VARIANTS["kd"] = ["teacher.name=thunder", "teacher.fill=true", "teacher.kd_weight=0.5"]
+# the width of the Gaussian targets, in heatmap pixels (the recipes use HRNet's 2, set for 64x48 maps; at the
+# 32x24 maps of a 128x96 input the same share of the person is sigma 1; not part of "all" either)
+VARIANTS["sigma1.5"] = ["data.sigma=1.5"]
+VARIANTS["sigma1"] = ["data.sigma=1.0"]
 
 
 def parse_variants(text: str) -> list[str]:

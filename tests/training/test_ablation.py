@@ -72,7 +72,8 @@ def test_ablate_bad_input_is_one_line(tmp_path: Path, capsys) -> None:
 
 
 def test_all_variant_is_every_augmentation() -> None:
-    singles = [a for name, sets in VARIANTS.items() if name not in ("base", "all", "fill", "kd") for a in sets]
+    singles = [a for name, sets in VARIANTS.items() if name not in ("base", "all", "fill", "kd", "sigma1.5", "sigma1")
+               for a in sets]
     assert VARIANTS["all"] == singles and VARIANTS["base"] == []
     assert all(a.startswith("augment.") for a in singles)
 
@@ -85,3 +86,13 @@ def test_teacher_variants_change_only_the_teacher() -> None:
     assert fill.teacher.name == kd.teacher.name == "thunder" and fill.teacher.fill and kd.teacher.fill
     assert fill.teacher.kd_weight == 0 and kd.teacher.kd_weight > 0
     assert fill.augment == kd.augment == base.augment and fill.optim == base.optim
+
+
+def test_sigma_variants_change_only_the_target_width() -> None:
+    recipe = Path(__file__).parents[2] / "training" / "configs" / "distill" / "lpn50_ablation.yaml"
+    base = load_config(recipe)
+    for name, sigma in (("sigma1.5", 1.5), ("sigma1", 1.0)):
+        cfg = load_config(recipe, VARIANTS[name])
+        assert cfg.data.sigma == sigma != base.data.sigma
+        assert cfg.augment == base.augment and cfg.teacher == base.teacher and cfg.optim == base.optim
+        assert cfg.data.input_hw == base.data.input_hw
