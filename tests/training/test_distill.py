@@ -97,6 +97,22 @@ def test_teacher_resolution_script_degrades_only_the_input(shared_data: Path) ->
     assert 0.40 < ap[256] < 0.52 and ap[32] < ap[256] - 0.1, ap
 
 
+def test_error_types_script_splits_every_joint(shared_data: Path) -> None:
+    """docs/error_types.py: each labelled joint is a gross miss, imprecise or good (shares sum to 1), and on
+    coco-mini val, as on coco17 val, Thunder places more joints well than the shipped sfm does."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("error_types", Path(__file__).parents[2] / "docs" / "error_types.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    root = shared_data / "coco-mini"
+    figs = script.error_types("sfm", root / "annotations/person_keypoints_val2017.json", root / "val2017", shared_data)
+    for f in figs.values():
+        shares = f["gross joints (< 0.1)"] + f["imprecise joints (0.1-0.8)"] + f["good joints (>= 0.8)"]
+        assert abs(shares - 1) < 1e-9 and 0.3 < f["mean OKS"] < 0.9, f
+    assert figs["thunder"]["good joints (>= 0.8)"] > figs["ours"]["good joints (>= 0.8)"], figs
+
+
 def _dataset(samples, augment: AugmentConfig, teacher: TeacherConfig) -> TopDownDataset:
     return TopDownDataset(samples, COCO17, (128, 96), (32, 24), augment, 1.25, 2.0, seed=3, teacher=teacher)
 
