@@ -1,6 +1,6 @@
 """Which errors separate a network from MoveNet Thunder: gross misses or imprecise joints, and on whom.
 
-    python docs/error_types.py [--model sfm] [--ann FILE.json --images DIR]
+    python docs/error_types.py [--model sfm] [--shared ../shared/data]
 
 Both run on the ground-truth boxes of coco17 val (the network as ``poseapp eval`` runs it: its checkpoint's
 crop and decoder, flip test; Thunder with its square crop). Each labelled joint gets its OKS term
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from poseapp.training.datasets import SourceSpec, build_source
+from poseapp.training.publish import COCO17_VAL
 from poseapp.training.evaluation import build_runner
 from poseapp.training.evaluation.predict import predict
 from poseapp.training.layouts import COCO17
@@ -74,12 +75,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="sfm")
     p.add_argument("--shared", type=Path, default=Path("../shared/data"))
-    p.add_argument("--ann", type=Path, default=None, help="default: coco17 val")
-    p.add_argument("--images", type=Path, default=None)
     p.add_argument("--limit", type=int, default=None)
     a = p.parse_args()
-    ann = a.ann or a.shared / "coco17/annotations/person_keypoints_val.json"
-    images = a.images or a.shared / "coco17/images"
+    ann, images = (a.shared / part for part in COCO17_VAL)  # coco17 val
     figs = error_types(a.model, ann, images, a.shared, a.limit)
     print(f"| figure | {a.model} | Thunder |\n|---|---|---|")
     for key in figs["ours"]:

@@ -1,6 +1,6 @@
 """How much of MoveNet Thunder's lead comes from the pixels it sees: its AP with fewer input pixels.
 
-    python docs/teacher_resolution.py [--sizes 256 145 100] [--ann FILE.json --images DIR]
+    python docs/teacher_resolution.py [--sizes 256 145 100] [--shared ../shared/data]
 
 Thunder's 256x256 square crop (box side x 1.25) is shrunk to ``size`` x ``size`` and enlarged back to
 256x256 before it runs, so the network is the same and only the detail in its input changes. At 145 the
@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 
 from poseapp.training.datasets import SourceSpec, build_source
+from poseapp.training.publish import COCO17_VAL
 from poseapp.training.evaluation import evaluate_predictions
 from poseapp.training.teacher import load_teacher, teacher_predictions
 
@@ -43,12 +44,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[256, 145, 100])
     p.add_argument("--shared", type=Path, default=Path("../shared/data"))
-    p.add_argument("--ann", type=Path, default=None, help="default: coco17 val")
-    p.add_argument("--images", type=Path, default=None)
     p.add_argument("--limit", type=int, default=None)
     a = p.parse_args()
-    ann = a.ann or a.shared / "coco17/annotations/person_keypoints_val.json"
-    images = a.images or a.shared / "coco17/images"
+    ann, images = (a.shared / part for part in COCO17_VAL)  # coco17 val
     for size, line in degraded_ap(a.sizes, ann, images, a.shared, a.limit).items():
         print(f"Thunder, input detail {size}x{size}: {line}")
 
