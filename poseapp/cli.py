@@ -115,15 +115,16 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- annotate
 def cmd_annotate(args: argparse.Namespace) -> int:
     from .annotate import AnnotateOptions, annotate_input
+    from .io.sources import missing_input
     from .pipeline import Pipeline, PipelineConfig
     from .settings import validate, values_from_args
 
     given = values_from_args(args)
     validate(given)
     # a mistyped path is reported before the detector loads (which may try to download its weights)
-    missing = [inp for inp in args.inputs if "://" not in inp and not inp.isdigit() and not Path(inp).exists()]
+    missing = [inp for inp in args.inputs if missing_input(inp) is not None]
     for inp in missing:
-        print(f"poseapp: input {inp} not found: pass an existing video, image or folder", file=sys.stderr)
+        print(f"poseapp: {missing_input(inp)}", file=sys.stderr)
     inputs = [inp for inp in args.inputs if inp not in missing]
     if not inputs:
         return annotate_exit_code(len(args.inputs), len(missing))

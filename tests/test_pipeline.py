@@ -289,3 +289,16 @@ def test_missing_input_reported_before_the_detector_loads(tmp_path, capsys) -> N
     assert rc == 2
     assert err.strip() == f"poseapp: input {tmp_path / 'typo.mp4'} not found: pass an existing video, image or folder"
     assert not (tmp_path / "out").exists()
+
+
+def test_open_source_reports_a_missing_path_as_annotate_does(tmp_path) -> None:
+    """The GUI and annotate open inputs through open_source; a missing path is the same one-line error there,
+    while camera indices and URLs are never checked on disk."""
+    from poseapp.io.sources import SourceError, missing_input, open_source
+
+    with pytest.raises(SourceError) as exc:
+        open_source(tmp_path / "typo.mp4")
+    assert str(exc.value) == f"input {tmp_path / 'typo.mp4'} not found: pass an existing video, image or folder"
+    assert missing_input("0") is None and missing_input(0) is None
+    assert missing_input("rtsp://camera.local/stream") is None
+    assert missing_input(tmp_path) is None

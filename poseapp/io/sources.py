@@ -134,6 +134,14 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS)
 
 
+def missing_input(spec: str | int | Path) -> str | None:
+    """The one-line error for an input path that does not exist; None for cameras, URLs and existing paths."""
+    s = str(spec)
+    if isinstance(spec, int) or s.isdigit() or "://" in s or Path(s).exists():
+        return None
+    return f"input {s} not found: pass an existing video, image or folder"
+
+
 def open_source(spec: str | int | Path, live: bool | None = None):
     """Open a camera index, URL, video file, image file or folder of images."""
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
@@ -142,8 +150,8 @@ def open_source(spec: str | int | Path, live: bool | None = None):
     if "://" in s:
         return VideoSource(s, live=True if live is None else live)
     path = Path(s)
-    if not path.exists():
-        raise SourceError(f"input {path} not found: pass an existing video, image or folder")
+    if (error := missing_input(path)) is not None:
+        raise SourceError(error)
     if path.is_dir():
         return ImageListSource(image_files(path))
     if path.suffix.lower() in IMAGE_EXTS:
