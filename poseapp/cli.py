@@ -122,10 +122,11 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     given = values_from_args(args)
     validate(given)
     # a mistyped path is reported before the detector loads (which may try to download its weights)
-    missing = [inp for inp in args.inputs if missing_input(inp) is not None]
+    errors = {inp: error for inp in args.inputs if (error := missing_input(inp)) is not None}
+    missing = [inp for inp in args.inputs if inp in errors]
     for inp in missing:
-        print(f"poseapp: {missing_input(inp)}", file=sys.stderr)
-    inputs = [inp for inp in args.inputs if inp not in missing]
+        print(f"poseapp: {errors[inp]}", file=sys.stderr)
+    inputs = [inp for inp in args.inputs if inp not in errors]
     if not inputs:
         return annotate_exit_code(len(args.inputs), len(missing))
     pipeline = Pipeline(PipelineConfig(**given, weights=args.weights, allow_untrained=args.allow_untrained))
