@@ -411,6 +411,41 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
     }
 
 
+def record_speed(report: dict, log=print) -> list[str]:
+    """Write each shipped network's "app" persons per second, per backend measured, into the manifest
+    (``speed``: what ``--backend auto`` chooses by, ``runtime.manifest.auto_backend``), tied to the
+    checkpoint's sha256 so a later ``poseapp publish`` makes it stale. Returns the networks written."""
+    import datetime as _dt
+
+    from .runtime.manifest import default_weights, models_dir
+    from .training.publish import read_manifest_file, write_json_atomic
+
+    measured: dict[str, dict[str, float]] = {}
+    sizes: dict[str, list[int]] = {}
+    for a in report.get("app", []):
+        if not a["model"].startswith("movenet-"):
+            measured.setdefault(a["model"], {})[a["backend"]] = a["pps_median"]
+            sizes[a["model"]] = list(a["input_hw"])
+    teachers = {a["model"]: a["pps_median"] for a in report.get("app", []) if a["model"].startswith("movenet-")}
+    path = models_dir() / "manifest.json"
+    manifest = read_manifest_file(path)
+    written = []
+    for entry in manifest["models"]:
+        name = entry.get("name")
+        if name not in measured or default_weights(name) is None or list(entry.get("input_hw", [])) != sizes[name]:
+            continue
+        entry["speed"] = {
+            "pps": measured[name], "sha256": entry.get("sha256"), "input_hw": sizes[name], "teachers": teachers,
+            "threads": report["machine"]["threads"], "date": _dt.date.today().isoformat(),
+            "how": "poseapp bench --input native: one person a call, crop, the checkpoint's flip test and decoder",
+        }
+        written.append(name)
+    if written:
+        write_json_atomic(path, manifest)
+        log(f"recorded the persons per second of {', '.join(written)} in {path}")
+    return written
+
+
 def _ort_version() -> str:
     import onnxruntime
 
@@ -540,6 +575,8 @@ def cmd_bench(args) -> int:
     if bad:
         raise PoseappError(f"unknown teacher {bad[0]!r}; choose from: thunder, lightning")
     input_hw = input_hw_arg(args.input)
+    if args.record and input_hw is not None:
+        raise PoseappError("--record writes the speed the app runs at, measured at the shipped sizes: add --input native")
     if teachers and input_hw is not None:
         raise PoseappError("--teachers are measured as the app runs them, at the networks' shipped sizes: add --input native")
     from .training.teacher import teacher_path
@@ -553,6 +590,8 @@ def cmd_bench(args) -> int:
                        input_hw=input_hw, allow_untrained=args.allow_untrained, teachers=teachers,
                        shared_data=args.shared_data)
     print_table(report)
+    if args.record:
+        record_speed(report, log=lambda s: print(s, flush=True))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))
@@ -579,6 +618,9 @@ def register(sub) -> None:
                    help="with --input native: also the MoveNet teachers, one person a call (square crop included)")
     p.add_argument("--shared-data", default="../shared/data", metavar="DIR", help="where the teachers are (teachers/)")
     p.add_argument("--json", default=None, metavar="OUT.json", help="write every figure as JSON")
+    p.add_argument("--record", action="store_true",
+                   help="with --input native: write each shipped network's persons per second into the models' "
+                        "manifest, which --backend auto (the default) chooses by")
     p.add_argument("--plot", default=None, metavar="OUT.png", help="plot PPS vs batch and PPS vs GMACs")
     p.add_argument("--quick", action="store_true", help="a few seconds: one small model, tiny counts (for tests)")
     from .cli import add_allow_untrained

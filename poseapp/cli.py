@@ -36,7 +36,7 @@ def add_allow_untrained(p: argparse.ArgumentParser) -> None:
 def cmd_models(args: argparse.Namespace) -> int:
     """The table needs no torch: params/MACs come from ``poseapp.catalog`` (measured, checked by a test)."""
     from .catalog import NETWORKS
-    from .runtime.manifest import default_weights, read_manifest, shipped_ap
+    from .runtime.manifest import auto_backend, default_weights, read_manifest, shipped_ap
 
     manifest = read_manifest()
     rows = []
@@ -60,20 +60,22 @@ def cmd_models(args: argparse.Namespace) -> int:
             "weights": default_weights(name) is not None,
             "ap": (shipped_ap(entry) or (None, None))[0],
             "ap_set": (shipped_ap(entry) or (None, None))[1],
+            "auto_backend": auto_backend(name),
             "source": net["paper"],
         })
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    head = f"{'model':<18}{'params M':>9}{'GMACs':>8}{'paper M':>9}{'paper G':>9}{'dParams':>9}{'dGMACs':>8}  {'weights':<8}{'AP':>6}  paper AP"
+    head = f"{'model':<18}{'params M':>9}{'GMACs':>8}{'paper M':>9}{'paper G':>9}{'dParams':>9}{'dGMACs':>8}  {'weights':<8}{'AP':>6}  {'auto':<10}paper AP"
     print(head)
     print("-" * len(head))
     for r in rows:
         ap = "-" if r["ap"] is None else f"{r['ap']:.3f}" + ("" if r["ap_set"] == "coco17 val" else "*")
         print(f"{r['name']:<18}{r['params_m']:>9.3f}{r['gmacs']:>8.3f}{r['paper_params_m']:>9.2f}{r['paper_gmacs']:>9.3f}"
-              f"{r['params_diff']:>+9.1%}{r['gmacs_diff']:>+8.1%}  {'yes' if r['weights'] else 'no':<8}{ap:>6}  {r['paper_coco_ap'] or '-'}")
+              f"{r['params_diff']:>+9.1%}{r['gmacs_diff']:>+8.1%}  {'yes' if r['weights'] else 'no':<8}{ap:>6}  {r['auto_backend']:<10}{r['paper_coco_ap'] or '-'}")
     print("MACs counted as the papers count FLOPs (one multiply-add = one), at 256x192; AP: ours on coco17 val "
-          "(643 people, ground-truth boxes, flip), * = only measured on coco-mini val (68 people).")
+          "(643 people, ground-truth boxes, flip), * = only measured on coco-mini val (68 people); auto: the "
+          "backend --backend auto (the default) runs.")
     return 0
 
 

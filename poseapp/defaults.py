@@ -10,7 +10,11 @@ from __future__ import annotations
 from .runtime.manifest import default_weights, read_manifest, shipped_ap
 
 BACKENDS = ("torch", "onnx", "onnx-int8")  # onnx-int8: static int8 (runtime/quantize.py)
-DEFAULT_BACKEND = "onnx"
+# what --backend offers: the runtimes, and "auto" (runtime.manifest.auto_backend: the shipped int8 model
+# where it was measured faster and within 0.01 AP, else onnx), which is the default
+AUTO_BACKEND = "auto"
+BACKEND_CHOICES = (AUTO_BACKEND, *BACKENDS)
+DEFAULT_BACKEND = AUTO_BACKEND
 DECODERS = ("argmax", "dark", "beta")  # poseapp.codecs.DECODERS maps each to its function
 FALLBACK_MODEL = "danet72"
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .defaults import BACKENDS, DECODERS, DEFAULT_BACKEND, DEFAULT_MODEL
+from .defaults import BACKEND_CHOICES, DECODERS, DEFAULT_BACKEND, DEFAULT_MODEL
 from .errors import PoseappError
 
 
@@ -62,8 +62,9 @@ DISPLAY = "Display"
 @dataclass
 class Settings:
     model: str = _setting(DEFAULT_MODEL, flag="--model", help="pose network, as 'poseapp models' lists them")
-    backend: str = _setting(DEFAULT_BACKEND, flag="--backend", choices=BACKENDS,
-                            help="runtime (onnx-int8 needs an int8 file: shipped or 'poseapp quantize')")
+    backend: str = _setting(DEFAULT_BACKEND, flag="--backend", choices=BACKEND_CHOICES,
+                            help="runtime; auto: the shipped int8 model where it was measured faster and within "
+                                 "0.01 AP, else onnx (onnx-int8 needs an int8 file: shipped or 'poseapp quantize')")
     detector: str = _setting("", flag="--detector", metavar="PATH", default_text="$POSEAPP_DETECTOR or yolo11n.pt",
                              help="detector file (.onnx/.pt) or ultralytics name")
     det_conf: float = _setting(0.3, flag="--det-conf", metavar="P", lo=0.01, hi=0.99, step=0.05,

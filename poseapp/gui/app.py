@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PoseappError
-from ..runtime import BACKENDS
+from ..defaults import BACKEND_CHOICES, BACKENDS
+from ..runtime.manifest import resolve_backend
 from .qtenv import make_app, no_display
 
 DEFAULT_SNAPSHOT_SIZE = (1600, 900)
@@ -32,10 +33,13 @@ class GuiOptions:
 
 
 def resolve_compare(compare: str, model: str, backend: str, compare_backend: str | None) -> tuple[str, str]:
-    """``--compare onnx`` compares backends of the same model; ``--compare NAME`` another model."""
-    if compare in BACKENDS:
-        if compare == backend and compare_backend is None:
-            raise PoseappError(f"--compare {compare} is the backend already in use: pass the other one ({', '.join(b for b in BACKENDS if b != backend)})")
+    """``--compare onnx`` compares backends of the same model; ``--compare NAME`` another model.
+    ``auto`` is compared as the backend it picks for ``model``."""
+    if compare in BACKEND_CHOICES:
+        runs, other = resolve_backend(model, backend), resolve_backend(model, compare)
+        if other == runs and compare_backend is None:
+            others = ", ".join(b for b in BACKENDS if b != runs)
+            raise PoseappError(f"--compare {compare} is the backend already in use ({runs}): pass another one ({others})")
         return model, compare
     from ..nets import get_spec
 

@@ -31,15 +31,15 @@ def register(subparsers) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ..defaults import BACKENDS
+    from ..defaults import BACKEND_CHOICES
     from ..settings import add_setting_args, cli_settings
 
     p.add_argument("source_arg", nargs="?", metavar="SOURCE", help="same as --source (for file managers and .desktop launchers)")
     p.add_argument("--source", metavar="FILE_OR_INDEX", help="video, image, folder of images, camera index or RTSP/HTTP URL to open")
     add_setting_args(p, cli_settings(app=True), remembered=True)
     p.add_argument("--compare", metavar="MODEL2", help="compare side by side with another model, or with a backend "
-                   "name (torch/onnx/onnx-int8) to compare the two backends of the same model")
-    p.add_argument("--compare-backend", choices=BACKENDS, help="backend of the --compare model (default: --backend)")
+                   "name (auto/torch/onnx/onnx-int8) to compare the two backends of the same model")
+    p.add_argument("--compare-backend", choices=BACKEND_CHOICES, help="backend of the --compare model (default: --backend)")
     p.add_argument("--snapshot", metavar="OUT.png", help="after --exit-after frames (default 10), save a screenshot of the window and exit")
     p.add_argument("--exit-after", type=int, metavar="N", help="process N frames, then exit 0")
     p.add_argument("--settings", metavar="FILE.ini", help="read and write settings in this INI file instead of the user's")

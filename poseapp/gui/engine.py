@@ -25,7 +25,8 @@ from ..settings import update
 from .compare import Agreement, AgreementStats, SharedDetector, agreement, draw_agreement
 from .figures import PaneFigures, StageWindow
 
-BACKEND_NAMES = {"torch": "PyTorch", "onnx": "ONNX Runtime", "onnx-int8": "ONNX Runtime int8"}
+BACKEND_NAMES = {"auto": "Auto (fastest shipped)", "torch": "PyTorch", "onnx": "ONNX Runtime",
+                 "onnx-int8": "ONNX Runtime int8"}
 # runners kept for quick switching back (the least recently used beyond this are dropped, unless a pane
 # runs them): each holds a network and, on ONNX backends, an ONNX Runtime session with its thread pool
 RUNNER_CACHE = 4

@@ -23,6 +23,7 @@ from PySide6.QtCore import QThread, Signal
 from ..errors import PoseappError, SourceError
 from ..io import Frame, open_source
 from ..pipeline import PipelineConfig
+from ..runtime.manifest import resolve_backend
 from .capture import LatestFrameReader
 from .engine import BACKEND_NAMES, Engine, Packet, onnx_cached
 from .recorder import Recorder
@@ -445,6 +446,7 @@ class PipelineWorker(QThread):
         self._busy()
 
     def _load_runner(self, slot: str, model: str, backend: str) -> None:
+        backend = resolve_backend(model, backend)  # auto: the runner (and its cache key) is the backend it picks
         def done(runner) -> None:
             # a recording's JSON header names its models: a new model ends it (files kept)
             self._stop_recording("recording stopped and saved: the model changed")

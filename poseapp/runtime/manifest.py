@@ -150,3 +150,49 @@ def verify_models(folder: str | os.PathLike | None = None) -> list[str]:
             elif record.get("sha256") and sha256_of(path) != record["sha256"]:
                 problems.append(f"{path}: sha256 differs from the manifest")
     return problems
+
+
+# ---------------------------------------------------------------- --backend auto
+INT8_AP_TOLERANCE = 0.01  # auto runs the int8 model only if it loses at most this much coco17 val AP
+
+
+def speed_record(entry: dict) -> dict[str, float]:
+    """``{backend: persons per second}`` measured for the checkpoint the entry ships now
+    (``poseapp bench --input native --record``); empty when none is recorded or it was measured on
+    another checkpoint (a later ``poseapp publish`` replaced it)."""
+    speed = entry.get("speed") or {}
+    if not speed.get("sha256") or speed.get("sha256") != entry.get("sha256"):
+        return {}
+    return {k: float(v) for k, v in (speed.get("pps") or {}).items()}
+
+
+def auto_backend(model: str, weights: str | os.PathLike | None = None,
+                 input_hw: tuple[int, int] | None = None) -> str:
+    """The backend ``--backend auto`` runs ``model`` on: ``onnx-int8`` where the shipped int8 model
+    is of the shipped checkpoint, was measured faster than ``onnx`` on this kind of machine (the
+    manifest's speed record) and loses at most ``INT8_AP_TOLERANCE`` coco17 val AP; ``onnx`` otherwise,
+    and always for weights of one's own (``weights``) or another crop size (``input_hw``)."""
+    if weights is not None:
+        return "onnx"
+    try:
+        entry = read_manifest().get(model)
+    except (OSError, ValueError, KeyError, TypeError):
+        return "onnx"
+    int8 = (entry or {}).get("int8") or {}
+    if not entry or not int8.get("file") or int8.get("weights_sha256") != entry.get("sha256"):
+        return "onnx"
+    if input_hw is not None and list(input_hw) != list(entry.get("input_hw", [])):
+        return "onnx"
+    if default_weights(model) is None or not (models_dir() / int8["file"]).is_file():
+        return "onnx"
+    pps = speed_record(entry)
+    ap, ap8 = entry.get("metrics", {}).get("coco17_val_ap"), (int8.get("metrics") or {}).get("coco17_val_ap")
+    if ap is None or ap8 is None or not pps.get("onnx") or not pps.get("onnx-int8"):
+        return "onnx"
+    return "onnx-int8" if pps["onnx-int8"] > pps["onnx"] and ap8 >= ap - INT8_AP_TOLERANCE else "onnx"
+
+
+def resolve_backend(model: str, backend: str, weights: str | os.PathLike | None = None,
+                    input_hw: tuple[int, int] | None = None) -> str:
+    """``backend`` itself, or for ``auto`` the one ``auto_backend`` picks."""
+    return auto_backend(model, weights, input_hw) if backend == "auto" else backend

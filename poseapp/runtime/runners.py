@@ -29,6 +29,7 @@ from ..codecs import RunSpec
 from ..defaults import BACKENDS  # noqa: F401  (the same names as RUNNERS, torch-free for the parsers)
 from ..errors import PoseappError
 from .export import export_onnx, read_metadata
+from .manifest import resolve_backend
 from .model import LoadedModel, WeightsRef, locate_weights
 
 
@@ -180,15 +181,19 @@ def onnx_path_for(loaded: WeightsRef | LoadedModel) -> Path:
 def create_runner(model: str, backend: str = "torch", weights: str | Path | None = None, threads: int = 0,
                   input_hw: tuple[int, int] | None = None, allow_untrained: bool = False,
                   num_joints: int | None = None) -> Runner:
-    """A runner for the registered network ``model`` on ``backend`` (a key of ``RUNNERS``).
+    """A runner for the registered network ``model`` on ``backend`` (a key of ``RUNNERS``, or ``auto``:
+    ``runtime.manifest.auto_backend`` picks one; the runner's ``backend`` names the one picked).
 
     ``input_hw`` runs the network at another crop size than its checkpoint's
     (the networks are fully convolutional), e.g. the papers' 256x192 in ``bench``.
     ``num_joints``: the joint count the caller needs (e.g. an MPII file's 16; None: the checkpoint's).
     ``allow_untrained``: as in ``load_model``.
     """
+    if backend == "auto" and num_joints not in (None, 17):
+        backend = "onnx"  # the shipped int8 models are of the 17-joint checkpoints
+    backend = resolve_backend(model, backend, weights, input_hw)
     cls = RUNNERS.get(backend)
     if cls is None:
-        raise PoseappError(f"unknown backend {backend!r}; choose one of: {', '.join(RUNNERS)}")
+        raise PoseappError(f"unknown backend {backend!r}; choose one of: auto, {', '.join(RUNNERS)}")
     ref = locate_weights(model, weights, num_joints=num_joints, allow_untrained=allow_untrained, input_hw=input_hw)
     return cls.from_weights(ref, threads)

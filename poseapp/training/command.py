@@ -189,7 +189,7 @@ def _eval_teacher(args: argparse.Namespace, source) -> int:
 def register(subparsers) -> None:
     """Add ``train`` and ``eval`` to the ``poseapp`` command line."""
     from ..cli import add_allow_untrained
-    from ..defaults import BACKENDS, DECODERS, DEFAULT_MODEL  # torch-free: --help stays fast
+    from ..defaults import BACKEND_CHOICES, DECODERS, DEFAULT_MODEL  # torch-free: --help stays fast
 
     p = subparsers.add_parser("train", help="train a pose network from a recipe (training/configs/*.yaml)")
     p.add_argument("--config", required=True, metavar="FILE", help="recipe YAML (see training/configs/)")
@@ -232,7 +232,8 @@ def register(subparsers) -> None:
     p.add_argument("--images", required=True, metavar="DIR", help="folder with the images the file names")
     p.add_argument("--boxes", default="gt", metavar="gt|DETS.json",
                    help="person boxes: ground truth (default) or a COCO detection results file")
-    p.add_argument("--backend", default="torch", choices=BACKENDS, help="runtime (default torch)")
+    p.add_argument("--backend", default="torch", choices=BACKEND_CHOICES,
+                   help="runtime (default torch; auto: what the app runs by default, see 'poseapp models')")
     p.add_argument("--json", metavar="OUT", help="also write the figures to this JSON file")
     p.add_argument("--no-flip", action="store_true", help="no flip test")
     p.add_argument("--decoder", default=None, choices=DECODERS,
