@@ -398,7 +398,7 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
             log(f"video {Path(video).name}: {v.model}/{v.backend} {v.input_hw[0]}x{v.input_hw[1]} det-every {k}: {v.fps:.1f} FPS over {v.frames} frames; "
                 + ", ".join(f"{s} {ms:.1f}" for s, ms in v.stage_ms.items()) + " ms")
     return {
-        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": threads,
+        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "threads": threads,
                     "torch": torch.__version__, "onnxruntime": _ort_version()},
         "peak_gmacs_per_s": peaks["fp32"]["gmacs_per_s"],  # the torch and onnx rows' peak
         "peak_int8_gmacs_per_s": peaks["int8"]["gmacs_per_s"],  # the onnx-int8 rows' peak
@@ -409,6 +409,21 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
         "app": [asdict(a) for a in app],
         "video": [asdict(v) for v in videos],
     }
+
+
+def cpu_name() -> str:
+    """The CPU's model name and its widest vector / int8 / bf16 instructions (``/proc/cpuinfo`` on Linux,
+    else what ``platform`` knows), e.g. ``AMD EPYC (avx2)``: speed figures hold for that kind of CPU."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or platform.machine()
+    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "")
+    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []))
+    isa = [f for f in ("avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "avx_vnni") if f in flags]
+    isa = isa or [f for f in ("avx2", "avx") if f in flags][:1]
+    name = name or platform.processor() or platform.machine()
+    return f"{name} ({', '.join(isa)})" if isa else name
 
 
 def record_speed(report: dict, log=print) -> list[str]:
@@ -436,7 +451,7 @@ def record_speed(report: dict, log=print) -> list[str]:
             continue
         entry["speed"] = {
             "pps": measured[name], "sha256": entry.get("sha256"), "input_hw": sizes[name], "teachers": teachers,
-            "threads": report["machine"]["threads"], "date": _dt.date.today().isoformat(),
+            "threads": report["machine"]["threads"], "cpu": report["machine"]["cpu"], "date": _dt.date.today().isoformat(),
             "how": "poseapp bench --input native: one person a call, crop, the checkpoint's flip test and decoder",
         }
         written.append(name)
