@@ -88,8 +88,7 @@ def weights_block(manifest: dict, native: dict | None = None) -> str:
         sample = next(iter(app.values()))
         teachers = [f"MoveNet {a['model'].split('-', 1)[1].title()} {a['pps_median']:.0f}" for (m, _), a in app.items()
                     if m.startswith("movenet-")]
-        note += (f" PPS: persons per second as the app runs the network on this 2-core machine "
-                 f"({native['machine']['threads']} threads), one person a call: crop, network at its shipped size "
+        note += (f" PPS: persons per second as the app runs the network on {machine_label(native)}, one person a call: crop, network at its shipped size "
                  f"with its own flip test, decode (`poseapp bench --input native`, {sample['persons']} persons in "
                  f"{native['repeats']} repeats, median)" + (f"; the teachers under the same protocol: {', '.join(teachers)}"
                                                            if teachers else "") + ".")
@@ -104,6 +103,13 @@ def _default_model() -> str:
     return default_model()
 
 
+def machine_label(bench: dict) -> str:
+    """``a 2-core AMD EPYC (avx2), 2 threads``: the CPU a benchmark ran on (``cpu_note`` where the run
+    itself recorded no more than the architecture, as runs before 2026-12-06 evening did)."""
+    m = bench["machine"]
+    return f"a {m['cores']}-core {m.get('cpu_note') or m['cpu']}, {m['threads']} threads"
+
+
 def speed_block(bench: dict) -> str:
     """End-to-end FPS of the benchmark's video run and the int8 speed-up over fp32 ONNX Runtime at batch 8."""
     parts = []
@@ -112,7 +118,7 @@ def speed_block(bench: dict) -> str:
         v = video[0]
         fps = ", ".join(f"{r['fps']:.0f} FPS with the detector on "
                         + ("every frame" if r["det_every"] == 1 else f"every {r['det_every']} frames") for r in video)
-        parts.append(f"End to end on this 2-core machine ({bench['machine']['threads']} threads, YOLOX-Nano detector, "
+        parts.append(f"End to end on {machine_label(bench)} (YOLOX-Nano detector, "
                      f"{v['model']} on {v['backend']} at {v['input_hw'][0]}x{v['input_hw'][1]}, {v['persons']} persons "
                      f"in the {v['frames']} frames of the dancer clip): {fps}.")
     pose = {(r["model"], r["backend"], r["batch"]): r for r in bench.get("pose", [])}
@@ -140,7 +146,7 @@ def pose_table(bench: dict) -> str:
                     f"{r['ms_per_batch']:.1f} | {r['peak_fraction']:.1%} | {r['roofline_pps']:.0f} | "
                     f"{PAPER_ANCHORS.get((r['model'], r['backend'], r['batch']), '')} |")
     head = (f"{bench.get('persons_per_config')} persons per configuration after warm-up, in {bench.get('repeats')} "
-            f"repeats (median, min, max); {bench['machine']['threads']} threads, torch {bench['machine']['torch']}, "
+            f"repeats (median, min, max); {machine_label(bench)}, torch {bench['machine']['torch']}, "
             f"onnxruntime {bench['machine']['onnxruntime']}.")
     if peaks:
         head += (f" Peaks measured in the same run: fp32 {peaks['fp32']['gmacs_per_s']:.1f} GMAC/s "
@@ -161,7 +167,7 @@ def app_table(native: dict) -> str:
         return "Not measured yet: run `poseapp bench --input native --teachers thunder,lightning --json docs/benchmarks_native.json`."
     a0 = native["app"][0]
     return (f"{a0['persons']} persons per row in {native['repeats']} repeats (median, min, max), "
-            f"{native['machine']['threads']} threads.\n\n" + "\n".join(rows))
+            f"{machine_label(native)}.\n\n" + "\n".join(rows))
 
 
 def video_table(bench: dict) -> str:

@@ -38,7 +38,7 @@ def test_a_new_figure_in_the_files_changes_the_readme() -> None:
 
 def test_app_pps_from_the_native_benchmark_sit_beside_the_ap() -> None:
     manifest = json.loads(rf.MANIFEST.read_text(encoding="utf-8"))
-    native = {"machine": {"threads": 2}, "repeats": 3,
+    native = {"machine": {"threads": 2, "cores": 2, "cpu": "AMD EPYC (avx2)"}, "repeats": 3,
               "app": [{"model": "sfm", "backend": "onnx", "pps_median": 61.4, "persons": 150},
                       {"model": "sfm", "backend": "onnx-int8", "pps_median": 118.6, "persons": 150},
                       {"model": "movenet-thunder", "backend": "onnx", "pps_median": 77.2, "persons": 150}]}
@@ -46,6 +46,7 @@ def test_app_pps_from_the_native_benchmark_sit_beside_the_ap() -> None:
     row = next(line for line in block.splitlines() if line.startswith("| sfm"))
     assert row.endswith("| 61 / 119 |")
     assert "MoveNet Thunder 77" in block and "150 persons in 3 repeats" in block
+    assert "on a 2-core AMD EPYC (avx2), 2 threads" in block  # the CPU the figures hold for
     bare = rf.weights_block(manifest, {})
     assert next(line for line in bare.splitlines() if line.startswith("| sfm")).endswith("| - / - |")
 
@@ -60,7 +61,8 @@ def test_benchmarks_md_tables_are_what_the_benchmark_files_give() -> None:
     fast["video"][0]["fps"] = 321.0
     assert "| 987.6 |" in rf.pose_table(fast) and "| 987.6 |" not in rf.pose_table(bench)
     assert "| 321.0 |" in rf.video_table(fast)
-    native = {"machine": {"threads": 2}, "repeats": 3,
+    native = {"machine": {"threads": 2, "cores": 2, "cpu": "x86_64", "cpu_note": "Intel Xeon"}, "repeats": 3,
               "app": [{"model": "movenet-thunder", "backend": "onnx", "input_hw": [256, 256], "flip_test": False,
                        "decoder": "regression", "pps_median": 77.2, "pps_min": 70.0, "pps_max": 80.0, "persons": 150}]}
     assert "| movenet-thunder | onnx | 256x256 | off | regression | 77.2 | 70.0 | 80.0 |" in rf.app_table(native)
+    assert "a 2-core Intel Xeon, 2 threads" in rf.app_table(native)
