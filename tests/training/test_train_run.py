@@ -207,7 +207,8 @@ def test_torchrun_two_processes_on_cpu(shared_data: Path, tmp_path: Path) -> Non
     assert all(ddp["state_dict"][k].shape == one["state_dict"][k].shape for k in one["state_dict"])
     assert ddp["global_step"] == 4 and one["global_step"] == 4  # 16 persons / (2 ranks x 2) vs 16 / 4
     log = read_log(tmp_path / "ddp" / "log.jsonl")
-    assert log[0]["world_size"] == 2 and [r["event"] for r in log].count("epoch") == 1
+    start = next(r for r in log if r["event"] == "start")
+    assert start["world_size"] == 2 and [r["event"] for r in log].count("epoch") == 1
 
 
 def test_mpii_training_validates_with_pckh(shared_data: Path, tmp_path: Path, capsys) -> None:
