@@ -66,13 +66,13 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    head = f"{'model':<18}{'params M':>9}{'GMACs':>8}{'paper M':>9}{'paper G':>9}{'dParams':>9}{'dGMACs':>8}  {'weights':<8}{'AP':>6}  {'auto':<10}paper AP"
+    head = f"{'model':<18}{'params M':>9}{'GMACs':>8}{'paper M':>9}{'paper G':>9}{'dParams':>9}{'dGMACs':>8}  {'weights':<8}{'AP':>6}  {'auto':<11}paper AP"
     print(head)
     print("-" * len(head))
     for r in rows:
         ap = "-" if r["ap"] is None else f"{r['ap']:.3f}" + ("" if r["ap_set"] == "coco17 val" else "*")
         print(f"{r['name']:<18}{r['params_m']:>9.3f}{r['gmacs']:>8.3f}{r['paper_params_m']:>9.2f}{r['paper_gmacs']:>9.3f}"
-              f"{r['params_diff']:>+9.1%}{r['gmacs_diff']:>+8.1%}  {'yes' if r['weights'] else 'no':<8}{ap:>6}  {r['auto_backend']:<10}{r['paper_coco_ap'] or '-'}")
+              f"{r['params_diff']:>+9.1%}{r['gmacs_diff']:>+8.1%}  {'yes' if r['weights'] else 'no':<8}{ap:>6}  {r['auto_backend']:<11}{r['paper_coco_ap'] or '-'}")
     print("MACs counted as the papers count FLOPs (one multiply-add = one), at 256x192; AP: ours on coco17 val "
           "(643 people, ground-truth boxes, flip), * = only measured on coco-mini val (68 people); auto: the "
           "backend --backend auto (the default) runs.")
