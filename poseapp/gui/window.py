@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..nets import list_models
 from ..pipeline import PipelineConfig
+from ..runtime.manifest import resolve_backend
 from ..runtime.weights import default_weights
 from ..settings import update, values
 from .engine import BACKEND_NAMES, Packet
@@ -479,7 +480,10 @@ class MainWindow(QMainWindow):
 
     def _on_models(self, models: list[tuple[str, str]]) -> None:
         if models:
-            self.settings_panel.select_model(*models[0])
+            model, backend = models[0]
+            if self.settings_panel.model_selection()[1] == "auto" and resolve_backend(model, "auto") == backend:
+                backend = "auto"  # the list keeps Auto (and the settings remember it); the panes name what runs
+            self.settings_panel.select_model(model, backend)
         text = "  |  ".join(f"{'AB'[i]}: {m} · {BACKEND_NAMES.get(b, b)}" for i, (m, b) in enumerate(models))
         self.models_label.setText(text)
         if len(models) < 2:

@@ -48,6 +48,7 @@ def test_switch_model_and_backend_mid_stream(make_window, wait_packet, short_cli
     assert p2.panes[0].backend == "torch" and p2.seq > p.seq
     assert win.settings_panel.model_selection() == (MODEL_B, "torch")
     assert MODEL_B in win.models_label.text()
+    from poseapp.gui.engine import BACKEND_NAMES
     from poseapp.runtime.manifest import resolve_backend
 
     picked = resolve_backend(MODEL_A, "auto")  # the shipped int8 model where recorded faster, else onnx
@@ -55,7 +56,8 @@ def test_switch_model_and_backend_mid_stream(make_window, wait_packet, short_cli
     win.set_model(MODEL_A, "auto")
     p3 = wait_packet(win, lambda p: p.panes[0].model == MODEL_A and p.seq > p2.seq)
     assert p3.panes[0].backend == picked != "auto"
-    assert win.settings_panel.model_selection() == (MODEL_A, picked)  # the list shows what runs
+    assert win.settings_panel.model_selection() == (MODEL_A, "auto")  # the list keeps Auto, remembered as such
+    assert f"{MODEL_A} · {BACKEND_NAMES[picked]}" in win.models_label.text()  # the status bar names what runs
     assert len(opened) == 1  # the source kept running: never reopened
     assert win.last_error == ""
 
