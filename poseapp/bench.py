@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cpuinfo import cpu_name
 from .errors import PoseappError
 
 # torch is imported where it is used: 'poseapp --help' builds this module's parser without it
@@ -409,21 +409,6 @@ def run_bench(models: list[str], backends: list[str], batches: list[int], person
         "app": [asdict(a) for a in app],
         "video": [asdict(v) for v in videos],
     }
-
-
-def cpu_name() -> str:
-    """The CPU's model name and its widest vector / int8 / bf16 instructions (``/proc/cpuinfo`` on Linux,
-    else what ``platform`` knows), e.g. ``AMD EPYC (avx2)``: speed figures hold for that kind of CPU."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return platform.processor() or platform.machine()
-    name = next((ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")), "")
-    flags = set(next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []))
-    isa = [f for f in ("avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "avx_vnni") if f in flags]
-    isa = isa or [f for f in ("avx2", "avx") if f in flags][:1]
-    name = name or platform.processor() or platform.machine()
-    return f"{name} ({', '.join(isa)})" if isa else name
 
 
 def record_speed(report: dict, log=print) -> list[str]:

@@ -73,7 +73,7 @@ def test_bench_record_writes_what_auto_reads(tmp_path: Path, monkeypatch, capsys
     pps = manifest.speed_record(entry)
     assert set(pps) == {"onnx", "onnx-int8"} and min(pps.values()) > 0
     assert entry["speed"]["input_hw"] == entry["input_hw"]
-    from poseapp.bench import cpu_name
+    from poseapp.cpuinfo import cpu_name
 
     assert entry["speed"]["cpu"] == cpu_name() != ""  # the figures hold for this kind of CPU
     within = entry["int8"]["metrics"]["coco17_val_ap"] >= entry["metrics"]["coco17_val_ap"] - manifest.INT8_AP_TOLERANCE

@@ -28,6 +28,7 @@ import yaml
 from torch.utils.data import DataLoader, RandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
+from ..cpuinfo import bf16_native
 from ..errors import PoseappError
 from ..nets import create_model
 from .checkpoint import BEST, LAST, load_training_state, save_best, save_training_state
@@ -71,19 +72,10 @@ def source_spec(sc: SourceConfig, root: Path) -> SourceSpec:
 
 def cpu_bf16_native(cpuinfo: str | None = None) -> bool | None:
     """Whether this CPU does bf16 arithmetic in hardware (x86 ``avx512_bf16`` or ``amx_bf16``, Arm ``bf16``),
-    read from ``/proc/cpuinfo``; None where that cannot be read (not Linux), so the recipe is trusted.
-    Without it bf16 autocast is emulated: measured 35 s a step for sfm (batch 32, 128x96) on a 2-core AVX2
-    AMD EPYC, where fp32 took 2.1 s."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-    flags = {f for line in cpuinfo.splitlines() if line.split(":")[0].strip() in ("flags", "Features")
-             for f in line.split(":", 1)[-1].split()}
-    if not flags:
-        return None
-    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+    read from ``/proc/cpuinfo`` (``poseapp.cpuinfo``); None where that cannot be read (not Linux), so the
+    recipe is trusted. Without it bf16 autocast is emulated: measured 35 s a step for sfm (batch 32, 128x96)
+    on a 2-core AVX2 AMD EPYC, where fp32 took 2.1 s."""
+    return bf16_native(cpuinfo)
 
 
 def amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:

@@ -12,8 +12,9 @@ from poseapp.training.runlog import read_log
 
 from test_train_run import write_config  # noqa: E402  (tests/training is on sys.path under pytest)
 
-XEON = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni avx512_bf16 amx_bf16\n"
-EPYC = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma vaes\n"
+XEON = ("processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+        "flags\t\t: fpu sse2 avx2 avx512f avx512_vnni avx512_bf16 amx_bf16\n")
+EPYC = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse2 avx avx2 fma vaes\n"
 ARM = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
 
 
@@ -23,6 +24,16 @@ def test_cpu_bf16_native_reads_the_cpu_flags() -> None:
     assert trainer.cpu_bf16_native(ARM) is True
     assert trainer.cpu_bf16_native("") is None  # unknown: the recipe is trusted
     assert trainer.cpu_bf16_native() in (True, False)  # this Linux machine's own /proc/cpuinfo
+
+
+def test_cpu_name_says_which_instructions_speed_figures_hold_for() -> None:
+    """What bench reports and records beside its speed figures (and what the trainer's bf16 check reads)."""
+    from poseapp.cpuinfo import cpu_name
+
+    assert cpu_name(XEON) == "Intel(R) Xeon(R) Processor (avx512f, avx512_vnni, avx512_bf16, amx_bf16)"
+    assert cpu_name(EPYC) == "AMD EPYC (avx2)"
+    assert cpu_name("") != ""  # no /proc/cpuinfo: what the platform module knows
+    assert cpu_name() != ""
 
 
 def test_bf16_recipe_trains_in_fp32_without_bf16_hardware(shared_data: Path, tmp_path: Path, monkeypatch,
