@@ -16,6 +16,12 @@ AUTO_BACKEND = "auto"
 BACKEND_CHOICES = (AUTO_BACKEND, *BACKENDS)
 DEFAULT_BACKEND = AUTO_BACKEND
 DECODERS = ("argmax", "dark", "beta")  # poseapp.codecs.DECODERS maps each to its function
+# the crop scales (crop = box x scale, padded to the input's aspect) `poseapp publish` measures on the primary
+# set (--crop-scales); the best is the one the checkpoint runs with. Trained at 1.25 with scale augmentation
+# 0.75-1.25 and half-body crops, these 128x96 networks measured better with tighter crops (2026-12-06, coco17
+# val: lpn50 0.236 at 1.25, 0.262 at 1.0; sfm 0.280 at 1.25, 0.291 at 1.1; held-out confirmation on coco-mini
+# val and LSP val).
+CROP_SCALES = (1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
 FALLBACK_MODEL = "danet72"
 
 

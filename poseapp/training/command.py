@@ -61,7 +61,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         raise PoseappError("publish: pass the training run folder(s) with --runs, or --remeasure for the shipped weights")
     entry = publish(args.model, [Path(r) for r in args.runs or []], weights=Path(args.weights) if args.weights else None,
                     out_dir=out, shared_data=Path(args.shared_data), lsp_val=Path(args.lsp_val),
-                    progress=not args.quiet)
+                    progress=not args.quiet, crop_scales=tuple(args.crop_scales))
     from .publish import teacher_figures
 
     m, p = entry["metrics"], "coco17_val"
@@ -189,7 +189,7 @@ def _eval_teacher(args: argparse.Namespace, source) -> int:
 def register(subparsers) -> None:
     """Add ``train`` and ``eval`` to the ``poseapp`` command line."""
     from ..cli import add_allow_untrained
-    from ..defaults import BACKEND_CHOICES, DECODERS, DEFAULT_MODEL  # torch-free: --help stays fast
+    from ..defaults import BACKEND_CHOICES, CROP_SCALES, DECODERS, DEFAULT_MODEL  # torch-free: --help stays fast
 
     p = subparsers.add_parser("train", help="train a pose network from a recipe (training/configs/*.yaml)")
     p.add_argument("--config", required=True, metavar="FILE", help="recipe YAML (see training/configs/)")
@@ -221,6 +221,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", metavar="DIR", help="models folder (default: the package's models/)")
     p.add_argument("--shared-data", default="../shared/data", metavar="DIR", help="folder with coco-mini/ and lsp-extended/")
     p.add_argument("--lsp-val", default="runs/lsp/lsp_val.json", metavar="FILE", help="from 'poseapp prepare-lsp'")
+    p.add_argument("--crop-scales", type=float, nargs="+", default=list(CROP_SCALES), metavar="S",
+                   help="crops (box x S) tried on coco17 val, each one evaluation; the best is the one the file runs "
+                        f"with (default {' '.join(f'{c:g}' for c in CROP_SCALES)})")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_publish)
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import yaml
 
 from ..codecs import RunSpec
-from ..defaults import DECODERS
+from ..defaults import CROP_SCALES, DECODERS
 from ..errors import PoseappError
 from ..nets import count_macs, count_params, create_model, get_spec
 from ..runtime import read_checkpoint, save_checkpoint
@@ -49,11 +49,6 @@ COCO_VAL = ("coco-mini/annotations/person_keypoints_val2017.json", "coco-mini/va
 COCO_TRAIN = ("coco-mini/annotations/person_keypoints_train2017.json", "coco-mini/train2017")  # int8 calibration
 LSP_IMAGES = "lsp-extended/images"
 TEACHERS = ("thunder", "lightning")
-# the crop scales (crop = box x scale, padded to the input's aspect) publish measures on the primary set; the
-# best is the one the checkpoint runs with. Trained at 1.25 with scale augmentation 0.75-1.25 and half-body
-# crops, these 128x96 networks measured better with tighter crops (2026-12-06, coco17 val: lpn50 0.236 at
-# 1.25, 0.262 at 1.0; sfm 0.280 at 1.25, 0.291 at 1.1; held-out confirmation on coco-mini val and LSP val).
-CROP_SCALES = (1.0, 1.05, 1.1, 1.15, 1.2, 1.25)
 DECODER_LABELS = {"dark": "DARK", "beta": "Beta-Soft-Argmax"}  # how the figures name a decoder (else its name)
 
 
@@ -281,8 +276,13 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_dir: Path | None = None,
             shared_data: Path = Path("../shared/data"), lsp_val: Path | None = Path("runs/lsp/lsp_val.json"),
-            progress: bool = False) -> dict:
-    """Store, measure and describe one checkpoint; returns its manifest entry."""
+            progress: bool = False, crop_scales: tuple[float, ...] = CROP_SCALES) -> dict:
+    """Store, measure and describe one checkpoint; returns its manifest entry.
+
+    ``crop_scales``: the crops (box x scale) tried on the primary set; the best is the one the file runs with."""
+    if not crop_scales or any(not 0.5 <= c <= 2.0 for c in crop_scales):
+        raise PoseappError(f"crop scales {list(crop_scales)}: give one or more between 0.5 and 2 (crop = box x scale), "
+                           f"e.g. {' '.join(f'{c:g}' for c in CROP_SCALES)}")
     spec = get_spec(model)
     out_dir = out_dir or models_dir()
     previous = next((m for m in read_manifest_file(out_dir / "manifest.json")["models"] if m.get("name") == model), {})
@@ -317,7 +317,7 @@ def publish(model: str, runs: list[Path], *, weights: Path | None = None, out_di
 
     store(run_spec)
     try:
-        metrics = measure(model, tmp_target, sets, progress)  # the figures of the fp16 file that ships
+        metrics = measure(model, tmp_target, sets, progress, tuple(crop_scales))  # the figures of the fp16 file that ships
         decoder = best_decoder(metrics, sets[0].key)
         box_scale = float(metrics.pop("box_scale", run_spec.box_scale))
         if (decoder, box_scale) != (run_spec.codec.decoder, run_spec.box_scale):

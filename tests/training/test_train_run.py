@@ -80,11 +80,17 @@ def check_publish(shared_data: Path, tmp_path: Path, capsys) -> None:
     from poseapp.runtime.weights import sha256_of
 
     models = tmp_path / "models"
+    # two crops instead of the default six: each is one coco17 val evaluation, and the choice is what is tested
+    crops = ["--crop-scales", "1.1", "1.25"]
     assert main(["publish", "--model", "sfm", "--runs", str(tmp_path / "run"), "--weights",
                  str(tmp_path / "run" / "last.pt"), "--out", str(models), "--shared-data", str(shared_data),
-                 "--lsp-val", str(tmp_path / "absent.json"), "-q"]) == 0
+                 "--lsp-val", str(tmp_path / "absent.json"), *crops, "-q"]) == 0
     assert "coco17 val AP" in capsys.readouterr().out
     entry = json.loads((models / "manifest.json").read_text())["models"][0]
+    crop_ap = {k: v for k, v in entry["metrics"].items() if k.startswith("coco17_val_ap_crop_")}
+    assert set(crop_ap) == {"coco17_val_ap_crop_1.1", "coco17_val_ap_crop_1.25"}
+    best = max((1.1, 1.25), key=lambda c: (crop_ap[f"coco17_val_ap_crop_{c:g}"], -abs(c - 1.25)))
+    assert entry["run_spec"]["box_scale"] == best  # the file runs with the crop that measured best
     ckpt = read_checkpoint(models / "sfm.pt")
     assert entry["name"] == "sfm" and entry["sha256"] == sha256_of(models / "sfm.pt") and entry["input_hw"] == [128, 96]
     assert all(v.dtype == torch.float16 for v in ckpt["state_dict"].values() if v.is_floating_point())
@@ -116,7 +122,7 @@ def check_publish(shared_data: Path, tmp_path: Path, capsys) -> None:
     # --remeasure: the shipped file measured again (after an evaluation change, with no runs on the machine),
     # its training record kept; the same code gives the same figures
     publish = ["publish", "--model", "sfm", "--out", str(models), "--shared-data", str(shared_data),
-               "--lsp-val", str(tmp_path / "absent.json"), "-q"]
+               "--lsp-val", str(tmp_path / "absent.json"), *crops, "-q"]
     assert main([*publish, "--remeasure"]) == 0
     again = json.loads((models / "manifest.json").read_text())["models"][0]
     assert again["training"] == entry["training"] and again["metrics"]["coco17_val_ap"] == m["coco17_val_ap"]
@@ -127,6 +133,9 @@ def check_publish(shared_data: Path, tmp_path: Path, capsys) -> None:
     assert main([*publish[:4], str(tmp_path / "empty"), *publish[5:], "--remeasure"]) != 0  # nothing shipped there
     err = capsys.readouterr().err
     assert "no manifest entry" in err and "Traceback" not in err
+    assert main([*publish, "--remeasure", "--crop-scales", "0"]) != 0  # a crop no network can run with
+    err = capsys.readouterr().err
+    assert "crop scales [0.0]" in err and "between 0.5 and 2" in err and "Traceback" not in err
 
 
 # sfm is covered by test_overfit_coco_mini_train above. LPN and Lite-HRNet start from their official
