@@ -45,6 +45,14 @@ def test_compare_backends_agree_and_models_side_by_side(make_window, wait_packet
     assert p.keypoint_agreement.shape == (17,)
     assert win.agreement.oks.text() != "-" and "frames" in win.agreement.running.text()
     assert p.composite().shape[1] == 2 * 640 + 4
+    # Backend B on Auto: pane B runs what auto picks for model B, the list keeps Auto, the status bar names it
+    from poseapp.gui.engine import BACKEND_NAMES
+    from poseapp.runtime.manifest import resolve_backend
+
+    picked = resolve_backend(MODEL_B, "auto")
+    win.set_compare(MODEL_B, "auto")
+    wait_packet(win, lambda p: len(p.panes) == 2 and p.panes[1].backend == picked and p.compare_frames >= 1)
+    assert win.compare.backend.currentData() == "auto" and f"B: {MODEL_B} · {BACKEND_NAMES[picked]}" in win.models_label.text()
     win.set_compare(None)
     wait_packet(win, lambda p: len(p.panes) == 1)
     qtbot.waitUntil(lambda: not win.view_b.isVisible(), timeout=WAIT_MS)
