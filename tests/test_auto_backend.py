@@ -99,6 +99,8 @@ def test_pipeline_on_auto_runs_the_int8_model_and_says_so(tmp_path: Path, monkey
     data = json.loads((folder / "manifest.json").read_text())
     lpn = next(e for e in data["models"] if e["name"] == "lpn50")
     lpn["speed"] = {"pps": {"onnx": 50.0, "onnx-int8": 75.0}, "sha256": lpn["sha256"]}
+    # within the tolerance whatever the shipped int8 file measured (0.313 against 0.328 fp32: auto keeps onnx)
+    lpn["int8"]["metrics"]["coco17_val_ap"] = lpn["metrics"]["coco17_val_ap"] - 0.005
     (folder / "manifest.json").write_text(json.dumps(data))
     monkeypatch.setenv("POSEAPP_MODELS_DIR", str(folder))
     runner = create_runner("lpn50", "auto", threads=2)
