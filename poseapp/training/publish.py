@@ -240,8 +240,9 @@ def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
             "sigma": cfg["data"].get("sigma"),
             "train_seconds": round(seconds), "best_val_ap": best, "val_ann": Path(val).name if val else None,
             "out_dir": cfg["train"].get("out_dir") or f"runs/{cfg.get('name', run.name)}",
-            "curve": curve, "precision": cfg["train"].get("precision", "auto"),
-            "compiled": bool(cfg["train"].get("compile", False)),
+            # what the run trained in (a bf16 recipe falls back to fp32 on a CPU without bf16), else the recipe's
+            "curve": curve, "precision": (start or {}).get("precision") or cfg["train"].get("precision", "auto"),
+            "compiled": bool(cfg["train"].get("compile", False)), "cpu": (start or {}).get("cpu"),
             "teacher": ({k: teacher.get(k) for k in ("name", "fill", "min_score", "kd_weight")}
                         if teacher.get("name") else None),
             "augment": {k: aug[k] for k in ("shift", "occlusion_prob", "erase_prob", "color_prob", "blur_prob")
@@ -383,8 +384,8 @@ def _status(name: str, ap: float | None, thunder: float | None, lightning: float
     vs = ", ".join(f"MoveNet {n} {v:.3f}" for n, v in (("Thunder", thunder), ("Lightning", lightning)) if v is not None)
     vs = f" (on the same boxes: {vs})" if vs else ""
     if ap >= floor:
-        return f"Status: coco17 val AP {ap:.3f}{vs}, above the project's {floor} floor."
-    return (f"**Status: below the floor.** coco17 val AP {ap:.3f}{vs} is below the project's {floor} floor: "
+        return f"Status: coco17 val AP {ap:.3f}{vs}, above the project's {floor:.2f} floor."
+    return (f"**Status: below the floor.** coco17 val AP {ap:.3f}{vs} is below the project's {floor:.2f} floor: "
             "skeletons are rough. This file is the best checkpoint so far, not a finished model.")
 
 
@@ -422,6 +423,15 @@ def _recipe_path(stage: dict) -> str:
 
 def _run_dir(stage: dict) -> str:
     return stage.get("out_dir") or f"runs/starter/{stage['run']}"
+
+
+def _cpu_line(stages: list[dict]) -> str:
+    """Which CPU trained which stages; stages logged before the trainer recorded it ran on the Intel Xeon
+    (AVX-512) of the project's first sessions."""
+    by_cpu: dict[str, list[str]] = {}
+    for s in stages:
+        by_cpu.setdefault(s.get("cpu") or "an Intel Xeon with AVX-512", []).append(s["run"])
+    return "; ".join(f"{', '.join(runs)} on {cpu}" for cpu, runs in by_cpu.items())
 
 
 def _fmt(v) -> str:
@@ -549,7 +559,8 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
         "",
         "Adam, MSE heatmap loss with target weights, Gaussian targets, flip / scale / rotation / half-body "
         "augmentation" + (f" plus {', '.join(extra)}" if extra else "") + f"; 2 CPU threads. Total: "
-        f"{tr['cpu_hours']:.2f} hours of training (wall clock on a 2-core Xeon, validation excluded).",
+        f"{tr['cpu_hours']:.2f} hours of training (wall clock on 2 CPU cores, validation excluded; "
+        f"{_cpu_line(tr['stages'])}).",
         *curve_lines(tr),
         "",
         "## Figures (measured by `poseapp publish`, the `poseapp eval` code path, on the fp16 file)",

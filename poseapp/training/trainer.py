@@ -28,7 +28,7 @@ import yaml
 from torch.utils.data import DataLoader, RandomSampler
 from torch.utils.data.distributed import DistributedSampler
 
-from ..cpuinfo import bf16_native
+from ..cpuinfo import bf16_native, cpu_name
 from ..errors import PoseappError
 from ..nets import create_model
 from .checkpoint import BEST, LAST, load_training_state, save_best, save_training_state
@@ -270,7 +270,7 @@ class Trainer:
                 f"{len(self.loader)} steps/epoch, epochs {self.epoch + 1}-{end} of {cfg.train.epochs}",
                 model=cfg.model, persons=len(self.dataset), world_size=self.dist.world_size,
                 device=str(self.dist.device), precision=prec, compiled=cfg.train.compile,
-                steps_per_epoch=len(self.loader),
+                steps_per_epoch=len(self.loader), cpu=cpu_name(),
             )
         last_metric = None
         try:

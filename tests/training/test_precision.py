@@ -52,6 +52,12 @@ def test_bf16_recipe_trains_in_fp32_without_bf16_hardware(shared_data: Path, tmp
     note = next(r for r in log if r["event"] == "precision")
     assert note["asked"] == "bf16" and note["used"] == "fp32"
     assert next(r for r in log if r["event"] == "start")["precision"] == "fp32"
+    from poseapp.training.publish import run_summary
+
+    from poseapp.cpuinfo import cpu_name
+
+    stage = run_summary([tmp_path / "run"])["stages"][0]
+    assert stage["precision"] == "fp32" and stage["cpu"] == cpu_name()  # what the model card will say
 
 
 def test_bf16_recipe_keeps_bf16_where_the_cpu_has_it(monkeypatch) -> None:
