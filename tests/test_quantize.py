@@ -88,3 +88,25 @@ def test_quantize_leaves_nothing_in_the_working_folder(tmp_path, monkeypatch) ->
     out = quantize_onnx(fp32, crops, tmp_path / "models" / "m.int8.onnx")
     assert out.is_file() and list(work.iterdir()) == []
     assert sorted(p.name for p in out.parent.iterdir()) == ["m.int8.onnx", "m.onnx"]  # no temporary left
+    _assert_first_conv_float(out)
+
+
+def _assert_first_conv_float(path) -> None:
+    """In the int8 file the first Conv reads float weights (an initializer), every other Conv reads int8
+    weights through a DequantizeLinear node; the metadata names the float one."""
+    import onnx
+
+    from poseapp.runtime.export import read_metadata
+
+    graph = onnx.load(str(path)).graph
+    made_by = {o: n.op_type for n in graph.node for o in n.output}
+    inits = {i.name: i for i in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "Conv"]
+    assert len(convs) > 2
+    for i, conv in enumerate(convs):
+        weight = conv.input[1]
+        if i == 0:
+            assert weight in inits and inits[weight].data_type == onnx.TensorProto.FLOAT, conv.name
+        else:
+            assert made_by.get(weight) == "DequantizeLinear", conv.name
+    assert read_metadata(path)["float_nodes"] == convs[0].name
