@@ -13,6 +13,12 @@ normalised pixels. Measured on the shipped lpn50 (192x144, coco17 val, flip,
 float 0.321 (fp32 0.328); the last alone in float 0.313 (so it stays int8). The
 float first convolution costs speed: 35.5 against 30.3 ms a flip pair for all
 int8 (fp32 ONNX Runtime: 42.7), timed in one run.
+
+Where int8 files are looked up (``int8_path_for``): the shipped one next to the
+shipped checkpoint (``models/<name>.int8.onnx``, recorded in the manifest with
+the checkpoint it was made from), then the cache, where ``poseapp quantize``
+writes. There is no silent fallback: an int8 model needs calibration data, so a
+missing one is a one-line error that says how to make it.
 """
 from __future__ import annotations
 

@@ -86,8 +86,9 @@ def eval_sets(shared_data: Path, lsp_val: Path | None) -> list[EvalSet]:
 def measure(model: str, weights: Path, sets: list[EvalSet], progress: bool = False,
             crop_scales: tuple[float, ...] = CROP_SCALES) -> dict:
     """Every figure the manifest records for ``weights``, through ``poseapp eval``'s code path on ONNX Runtime in
-    fp32 (``eval --backend onnx``: what the app runs where ``auto`` does not pick int8; the same AP as the torch
-    backend to the third decimal and 2-3x faster for sfm, so a publish takes half the time).
+    fp32 (``eval --backend onnx``: what the app runs where ``auto`` does not pick int8). Measured 2026-12-07:
+    lpn50's figures the same as on the torch backend to 4 decimals; sfm on 200 coco17 val persons 17 vs 37 s,
+    and the overfit test's two publishes of sfm 226 vs 578 s.
 
     On the primary set (the first): first each crop scale of ``crop_scales`` with the checkpoint's decoder
     (flip test, ``{set}_ap_crop_<scale>``); the best (``best_crop_scale``) is the crop the checkpoint will run
