@@ -153,3 +153,19 @@ def test_publish_runs_each_checkpoint_with_its_best_crop() -> None:
     sets = [EvalSet("coco17_val", Path("a.json"), Path("img"), "coco17 val (643 people)")]
     line = run_spec_lines({"run_spec": spec.to_dict(), "metrics": m}, sets)[0]
     assert "crops of the box x 1, the best on coco17 val" in line and "1: 0.262, 1.05: 0.261, 1.25: 0.236" in line
+
+
+def test_card_names_each_teacher_setting_once_with_its_stages() -> None:
+    from poseapp.training.publish import training_data_lines
+    thunder = {"name": "thunder", "fill": True, "min_score": 0.3, "kd_weight": 0.5}
+    tr = {"stages": [
+        {"run": "a_s1", "sources": [{"ann": "lsp_train.json"}]},
+        {"run": "a_gt", "sources": [{"ann": "lsp_train.json"}], "teacher": dict(thunder)},
+        {"run": "a_192", "sources": [{"ann": "lsp_train.json"}], "teacher": dict(thunder)},
+        {"run": "a_fill", "sources": [{"ann": "lsp_train.json"}], "teacher": {**thunder, "kd_weight": 0}},
+    ]}
+    teacher_lines = [ln for ln in training_data_lines(tr) if ln.startswith("- Teacher")]
+    assert len(teacher_lines) == 2, teacher_lines
+    assert teacher_lines[0].startswith("- Teacher (a_gt, a_192): MoveNet SinglePose Thunder")
+    assert "distillation term (weight 0.5)" in teacher_lines[0]
+    assert teacher_lines[1].startswith("- Teacher (a_fill):") and "distillation" not in teacher_lines[1]

@@ -465,14 +465,19 @@ def training_data_lines(tr: dict) -> list[str]:
         for src in st.get("sources", []):
             seen.setdefault((src["ann"], src.get("repeat", 1)), []).append(st["run"])
     lines = [_source_line(ann, rep, ", ".join(runs)) for (ann, rep), runs in seen.items()]
-    teachers = [(st["run"], st["teacher"]) for st in tr["stages"] if st.get("teacher")]
-    for run, t in teachers:
+    by_teacher: dict[str, list[str]] = {}  # one line per distinct teacher setting, naming every stage that used it
+    for st in tr["stages"]:
+        t = st.get("teacher")
+        if not t:
+            continue
         kd = (f"; plus a distillation term (weight {t['kd_weight']}): the heatmaps against Gaussians at all of "
               "the teacher's keypoints, each weighted by its score") if t.get("kd_weight") else ""
         fill = (f"filled every joint the labels lack where its score was at least {t['min_score']}, "
                 "weighted by that score" if t.get("fill") else "filled nothing")
-        lines.append(f"- Teacher ({run}): MoveNet SinglePose {t['name'].title()} (`../shared/data/teachers/`) ran once "
-                     f"per training person; it {fill}{kd}.")
+        text = (f"MoveNet SinglePose {t['name'].title()} (`../shared/data/teachers/`) ran once "
+                f"per training person; it {fill}{kd}.")
+        by_teacher.setdefault(text, []).append(st["run"])
+    lines += [f"- Teacher ({', '.join(runs)}): {text}" for text, runs in by_teacher.items()]
     if any(st["run"].endswith(("_s0", "_s1", "_s2")) and not st.get("teacher") for st in tr["stages"]):
         lines.append("- Starter stages (`*_s0`-`*_s2`): LSP's face joints were filled by MoveNet Lightning "
                      "(score >= 0.3, `poseapp prepare-lsp --teacher lightning`).")
