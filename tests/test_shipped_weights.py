@@ -75,8 +75,9 @@ def test_int8_model_ships_beside_each_checkpoint(name: str, shared_data: Path) -
     # with the decoder its metadata (the checkpoint's) names, as publish measured it and the app runs it
     ap = evaluate_source(runner, source, EvalConfig(decoder=runner.spec.codec.decoder), workers=1).metrics["AP"]
     # ONNX Runtime's int8 kernels round differently by instruction set (VNNI here, maybe not on the CI
-    # machine): CI measured lpn50 0.0466 where the manifest, written here, says 0.0435
-    assert ap == pytest.approx(q["metrics"][f"{key}_ap"], abs=0.01)
+    # machine): CI measured lpn50 0.0466 where the manifest, written here, says 0.0435; litehrnet18-cbam's int8
+    # file scored 0.1025 on the AMD EPYC (AVX2) that published it and 0.1136 on the AVX-512 VNNI Xeon (2026-12-07)
+    assert ap == pytest.approx(q["metrics"][f"{key}_ap"], abs=0.02)
     # int8 keeps the fp32 accuracy within a few points
     assert ap >= e["metrics"][f"{key}_ap"] - 0.03
 
