@@ -5,7 +5,7 @@
 #                                  model where measured faster and as accurate, else fp32) and on the other one
 #   assets/frames/*.jpg            annotated frames of the demo media (assets/make_frames.py)
 #   assets/frames/<net>_sheet.jpg  the same four inputs as one sheet per shipped network
-# Needs: apt-get install -y xvfb libxcb-cursor0 libxkbcommon-x11-0 libegl1 (Qt's xcb plugin on a bare Debian); the shared data in ../shared/data. The FPS in the screenshots is what
+# Needs: apt-get install -y xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libegl1 (Qt's xcb plugin on a bare Debian); the shared data in ../shared/data. The FPS in the screenshots is what
 # this machine reaches at the time: run it with nothing else busy (a training run can be paused with
 # kill -STOP <pid> and resumed with kill -CONT <pid>).
 # Usage: bash packaging/screenshots.sh   (from the repository root)
