@@ -53,6 +53,39 @@ def test_quantize_writes_an_int8_model_that_agrees_with_fp32(coco_train, trained
     dist = np.linalg.norm(cf - cq, axis=-1)
     assert np.median(dist) <= 1.0, f"int8 keypoints moved {np.median(dist):.2f} heatmap px (median)"
     assert np.abs(hq - hf).mean() < 0.25 * np.abs(hf).mean() + 1e-6
+    _assert_lpn_float_nodes(int8.path)
+
+
+def _assert_lpn_float_nodes(path: Path) -> None:
+    """lpn50's int8 file keeps its global-context attention (every Softmax and the MatMul applying it) and its
+    stem MaxPool in float, and the session the runner makes keeps that pool in float after ONNX Runtime's graph
+    optimisation (without the QDQPropagationTransformer it reads the float stem conv, not a QuantizeLinear)."""
+    import onnxruntime as ort
+
+    from poseapp.runtime.runners import session_options
+
+    graph = onnx.load(str(path)).graph
+    made_by = {o: n for n in graph.node for o in n.output}
+    softmax = [n for n in graph.node if n.op_type == "Softmax"]
+    matmul = [n for n in graph.node if n.op_type == "MatMul"]
+    assert len(softmax) == len(matmul) == 16  # one per LWBottleneck of LPN-50 (3 + 4 + 6 + 3)
+    names = set(read_metadata(path)["float_nodes"].split(","))
+    assert {n.name for n in softmax + matmul} <= names and "/maxpool/MaxPool" in names
+    for n in graph.node:  # nothing quantises an attention weight
+        if n.op_type == "QuantizeLinear":
+            src = made_by.get(n.input[0])
+            while src is not None and src.op_type in ("Transpose", "Reshape"):
+                src = made_by.get(src.input[0])
+            assert src is None or src.op_type != "Softmax", n.name
+    pool = next(n for n in graph.node if n.op_type == "MaxPool")
+    assert made_by[pool.input[0]].op_type == "Relu"  # float in, no DequantizeLinear
+    opts, disabled = session_options(1, quantized=True)
+    opts.optimized_model_filepath = str(path.with_suffix(".optimized.onnx"))
+    ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"], disabled_optimizers=disabled)
+    optimized = onnx.load(opts.optimized_model_filepath).graph
+    made_by = {o: n for n in optimized.node for o in n.output}
+    pools = [n for n in optimized.node if n.op_type == "MaxPool"]
+    assert len(pools) == 1 and made_by[pools[0].input[0]].op_type != "QuantizeLinear"
 
 
 def test_quantize_bad_input_is_one_line(coco_train, tmp_path, capsys) -> None:

@@ -7,12 +7,27 @@ Measured on this project's 2-core CPU: lpn50 at 128x96 runs 1.4x (batch 8) to
 1.5x (batch 1) faster than fp32 ONNX Runtime, with coco-mini val AP 0.0373 ->
 0.0364 (docs/benchmarks.md).
 
-The first convolution stays in float (``float_convs``): it reads the
-normalised pixels. Measured on the shipped lpn50 (192x144, coco17 val, flip,
-2026-12-07, AMD EPYC): all 105 convolutions in int8 AP 0.313; the first in
-float 0.321 (fp32 0.328); the last alone in float 0.313 (so it stays int8). The
-float first convolution costs speed: 35.5 against 30.3 ms a flip pair for all
-int8 (fp32 ONNX Runtime: 42.7), timed in one run.
+Three kinds of node stay in float (``float_nodes``):
+
+* the first convolution: it reads the normalised pixels. Measured on the
+  shipped lpn50 (192x144, coco17 val, flip, 2026-12-07, AMD EPYC): all 105
+  convolutions in int8 AP 0.313; the first in float 0.321 (fp32 0.328); the
+  last alone in float 0.313 (so it stays int8). It costs speed: 35.5 against
+  30.3 ms a flip pair for all int8 (fp32 ONNX Runtime: 42.7), timed in one run.
+* attention weights: every ``Softmax`` and the ``MatMul`` that applies it
+  (reached through shape-only nodes). A softmax over the 432-1728 positions of
+  LPN's global-context blocks gives weights near 1/1728, which uint8 steps of
+  max/255 cannot tell apart. Measured on the lpn50 weights of 2026-12-07 (coco17
+  val, flip, Xeon): int8 AP 0.331 -> 0.341 (fp32 0.343), LayerNorm in float as
+  well 0.340 (so it stays int8).
+* a ``MaxPool`` that reads a float node (directly or through a ``Relu``), i.e.
+  the stem's pool after the float first convolution: ONNX Runtime's uint8
+  MaxPool took 4.3-5.0 of 22-24 ms of lpn50's flip pair (one thread); the float
+  one runs in its blocked NCHWc layout for ~0.2 ms. Max-pooling commutes with
+  quantisation, so this changes no output. It only holds if the session does
+  not move the QuantizeLinear back above the pool: int8 sessions are created
+  without ONNX Runtime's ``QDQPropagationTransformer``
+  (``poseapp.runtime.runners``).
 
 Where int8 files are looked up (``int8_path_for``): the shipped one next to the
 shipped checkpoint (``models/<name>.int8.onnx``, recorded in the manifest with
@@ -116,17 +131,39 @@ class _Reader:
         return next(self._batches, None)
 
 
-def float_convs(model_path: Path) -> list[str]:
-    """The names of the convolutions kept in float: the first Conv node in graph order (the one on the pixels)."""
+_SHAPE_OPS = {"Reshape", "Transpose", "Unsqueeze", "Squeeze", "Flatten"}
+
+
+def float_nodes(model_path: Path) -> list[str]:
+    """The names of the nodes kept in float (module docstring): the first Conv in graph order, every Softmax
+    and the MatMul nodes that read one (through shape-only nodes), and a MaxPool that reads one of those."""
     import onnx
 
-    convs = [n.name for n in onnx.load(str(model_path), load_external_data=False).graph.node if n.op_type == "Conv"]
-    return convs[:1]
+    nodes = list(onnx.load(str(model_path), load_external_data=False).graph.node)
+    made_by = {o: n for n in nodes for o in n.output}
+
+    def source(name: str, skip: set[str]):
+        node = made_by.get(name)
+        while node is not None and node.op_type in skip and node.input:
+            node = made_by.get(node.input[0])
+        return node
+
+    convs = [n for n in nodes if n.op_type == "Conv"]
+    keep = [n.name for n in convs[:1]]
+    for n in nodes:
+        if n.op_type == "Softmax":
+            keep.append(n.name)
+        elif n.op_type == "MatMul" and any(getattr(source(i, _SHAPE_OPS), "op_type", "") == "Softmax" for i in n.input):
+            keep.append(n.name)
+    for n in nodes:
+        if n.op_type == "MaxPool" and getattr(source(n.input[0], {"Relu"}), "name", None) in keep:
+            keep.append(n.name)
+    return keep
 
 
 def quantize_onnx(fp32_path: Path, crops: np.ndarray, out: Path, calibration: str = "") -> Path:
     """Write the int8 (QDQ) version of ``fp32_path`` to ``out`` atomically, keeping its metadata; the convolutions
-    of ``float_convs`` stay in float."""
+    of ``float_nodes`` stay in float."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -145,7 +182,7 @@ def quantize_onnx(fp32_path: Path, crops: np.ndarray, out: Path, calibration: st
             # ONNX's own shape inference is enough for these conv nets; ORT's symbolic one gives up on
             # Lite-HRNet and then dumps sym_shape_infer_temp.onnx and a <uuid>.data file into the working folder
             quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)
-            keep = float_convs(pre)
+            keep = float_nodes(pre)
             quantize_static(str(pre), str(part), reader_cls(crops, "input"), quant_format=QuantFormat.QDQ,
                             per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                             nodes_to_exclude=keep)
@@ -154,7 +191,7 @@ def quantize_onnx(fp32_path: Path, crops: np.ndarray, out: Path, calibration: st
             raise PoseappError(f"int8 quantisation of {fp32_path.name} failed ({reason}); use --backend onnx") from None
         proto = onnx.load(str(part))
         del proto.metadata_props[:]
-        for k, v in {**meta, "quantization": "int8 static QDQ, per-channel weights, first conv in float",
+        for k, v in {**meta, "quantization": "int8 static QDQ, per-channel weights; first conv, attention softmax and stem pool in float",
                      "float_nodes": ",".join(keep),
                      "calibration": calibration or f"{len(crops)} crops"}.items():
             proto.metadata_props.add(key=k, value=str(v))

@@ -102,23 +102,37 @@ _SESSIONS: weakref.WeakValueDictionary[tuple[str, int], object] = weakref.WeakVa
 _SESSIONS_LOCK = threading.Lock()
 
 
-def _session(path: Path, threads: int):
+def session_options(threads: int = 0, quantized: bool = False):
+    """The ``(SessionOptions, disabled_optimizers)`` every pose session is made with. ``quantized`` (an int8
+    QDQ file): without the ``QDQPropagationTransformer``, which would move the QuantizeLinear after the float
+    stem MaxPool back above it and run the pool in uint8 -- 4.3-5.0 of 22-24 ms of lpn50's flip pair on one
+    thread, against ~0.2 ms in float (``poseapp.runtime.quantize``); measured neutral on the other three
+    networks' int8 files."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads > 0:
+        opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    # no busy-waiting between runs: the detector's and the pose model's thread
+    # pools alternate every frame (measured: 12.6 -> 15.5 FPS end to end)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts, (["QDQPropagationTransformer"] if quantized else [])
+
+
+def _session(path: Path, threads: int, quantized: bool = False):
+    """The (shared) ONNX Runtime session of ``path`` (``session_options``)."""
     import onnxruntime as ort
 
     key = (str(path.resolve()), threads)
     with _SESSIONS_LOCK:
         sess = _SESSIONS.get(key)
         if sess is None:
-            opts = ort.SessionOptions()
-            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            if threads > 0:
-                opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
-            # no busy-waiting between runs: the detector's and the pose model's thread
-            # pools alternate every frame (measured: 12.6 -> 15.5 FPS end to end)
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            opts, disabled = session_options(threads, quantized)
             try:
-                sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+                sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"],
+                                            disabled_optimizers=disabled)
             except Exception as exc:
                 raise PoseappError(f"ONNX file {path} cannot be loaded ({str(exc).splitlines()[0][:120]}); re-export it with 'poseapp export'") from None
             _SESSIONS[key] = sess
@@ -141,7 +155,7 @@ class OnnxRunner:
         self.input_hw = tuple(self.spec.input_hw)
         self.num_joints = self.spec.num_joints
         self.weights_id = weights_id or meta.get("weights") or self.path.stem
-        self.session = _session(self.path, threads)
+        self.session = _session(self.path, threads, quantized="quantization" in meta)
         self.input_name = self.session.get_inputs()[0].name
 
     @classmethod
