@@ -162,8 +162,8 @@ def float_nodes(model_path: Path) -> list[str]:
 
 
 def quantize_onnx(fp32_path: Path, crops: np.ndarray, out: Path, calibration: str = "") -> Path:
-    """Write the int8 (QDQ) version of ``fp32_path`` to ``out`` atomically, keeping its metadata; the convolutions
-    of ``float_nodes`` stay in float."""
+    """Write the int8 (QDQ) version of ``fp32_path`` to ``out`` atomically, keeping its metadata; the
+    nodes of ``float_nodes`` stay in float."""
     import onnx
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
