@@ -14,7 +14,8 @@ from pathlib import Path
 from .errors import PoseappError
 
 # packages that add their own subcommands: each module has ``register(subparsers)``
-EXTRA_COMMANDS: list[str] = ["poseapp.bench", "poseapp.gui.command", "poseapp.training.command", "poseapp.training.ablation"]
+EXTRA_COMMANDS: list[str] = ["poseapp.bench", "poseapp.gui.command", "poseapp.training.command", "poseapp.training.ablation",
+                             "poseapp.training.soup"]
 
 
 def _add_model_args(p: argparse.ArgumentParser, backend: bool = True) -> None:

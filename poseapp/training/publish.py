@@ -235,6 +235,10 @@ def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
             elapsed += float(epochs[n].get("seconds", 0.0))
             if epochs[n].get("metric") is not None:
                 curve.append([n, round(elapsed / 3600, 3), round(float(epochs[n]["metric"]), 4)])
+        soup = next((r for r in reversed(records) if r.get("event") == "soup"), None)  # `poseapp soup`: no epochs
+        if soup is not None:
+            seconds, best = float(soup.get("seconds", 0.0)), soup.get("metric")
+            curve = [[0, round(seconds / 3600, 3), round(float(best), 4)]] if best is not None else []
         val = (cfg["data"].get("val") or {}).get("ann")
         teacher = cfg.get("teacher") or {}
         aug = cfg.get("augment") or {}
@@ -250,11 +254,12 @@ def run_summary(runs: list[Path], recorded: list[dict] | None = None) -> dict:
             "curve": curve, "precision": (start or {}).get("precision") or cfg["train"].get("precision", "auto"),
             "compiled": bool(cfg["train"].get("compile", False)), "cpu": (start or {}).get("cpu"),
             "teacher": ({k: teacher.get(k) for k in ("name", "fill", "min_score", "kd_weight")}
-                        if teacher.get("name") else None),
+                        if teacher.get("name") and soup is None else None),  # a soup trains nothing
             "augment": {k: aug[k] for k in ("shift", "occlusion_prob", "erase_prob", "color_prob", "blur_prob")
                         if aug.get(k)},
             "sources": [{"ann": Path(t["ann"]).name, "repeat": t.get("repeat", 1), "limit": t.get("limit")}
                         for t in cfg["data"]["train"]],
+            **({"soup": soup.get("ingredients", [])} if soup is not None else {}),
         })
     return {"stages": stages, "cpu_hours": round(sum(s["train_seconds"] for s in stages) / 3600, 2)}
 
@@ -432,6 +437,21 @@ def _run_dir(stage: dict) -> str:
     return stage.get("out_dir") or f"runs/starter/{stage['run']}"
 
 
+def _ingredient_name(ing: dict) -> str:
+    """A soup ingredient by the recipe that trained it, with its validation AP where recorded."""
+    name = ing.get("recipe") or Path(ing["path"]).name
+    return name + (f" {ing['metric']:.3f}" if isinstance(ing.get("metric"), (int, float)) else "")
+
+
+def _ingredient_path(ing: dict, earlier: list[dict]) -> str:
+    """Where a soup ingredient lies after the earlier stages are retrained: the best.pt of the stage whose
+    recipe made it (the shipped file it may have been read from is replaced by the soup itself), else its path."""
+    for st in reversed(earlier):
+        if ing.get("recipe") and st.get("recipe") == ing["recipe"]:
+            return f"{_run_dir(st)}/best.pt"
+    return ing["path"]
+
+
 def _cpu_line(stages: list[dict]) -> str:
     """Which CPU trained which stages; stages logged before the trainer recorded it ran on the Intel Xeon
     (AVX-512) of the project's first sessions."""
@@ -563,6 +583,12 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in tr["stages"]:
+        if s.get("soup"):  # `poseapp soup`: a weight average, no optimiser step
+            lines.append(f"| {s['run']} | `{_recipe_path(s)}` (BatchNorm data, validation) | {s['input_hw'][0]}x"
+                         f"{s['input_hw'][1]} | 0: the mean of {len(s['soup'])} checkpoints' weights ("
+                         f"{', '.join(_ingredient_name(i) for i in s['soup'])}) | - | - | - | - | "
+                         f"{s.get('precision', 'fp32')} | {s['train_seconds'] / 3600:.2f} h | {_fmt(s['best_val_ap'])} |")
+            continue
         lines.append(f"| {s['run']} | `{_recipe_path(s)}` | {s['input_hw'][0]}x{s['input_hw'][1]} | "
                      f"{s['epochs']} | {s['persons_per_epoch']} | {s['batch_size']} | {s['lr']} | {s['schedule']} | "
                      f"{s.get('precision', 'fp32')}{' compiled' if s.get('compiled') else ''} | {s['train_seconds'] / 3600:.2f} h | {_fmt(s['best_val_ap'])} |")
@@ -613,8 +639,12 @@ def model_card(e: dict, sets: list[EvalSet]) -> str:
         "```bash",
         "poseapp prepare-lsp",
     ]
-    for s in tr["stages"]:  # a later stage's recipe names the earlier one's best.pt as train.init
-        lines.append(f"poseapp train --config {_recipe_path(s)}")
+    for i, s in enumerate(tr["stages"]):  # a later stage's recipe names the earlier one's best.pt as train.init
+        if s.get("soup"):
+            lines.append(f"poseapp soup --config {_recipe_path(s)} --weights "
+                         + " ".join(_ingredient_path(ing, tr["stages"][:i]) for ing in s["soup"]) + f" --out {_run_dir(s)}")
+        else:
+            lines.append(f"poseapp train --config {_recipe_path(s)}")
     lines += [f"poseapp publish --model {e['name']} --runs " + " ".join(_run_dir(s) for s in tr["stages"]),
               "```", ""]
     return "\n".join(lines)
