@@ -4,10 +4,10 @@ A "model soup" (Wortsman et al., ICML 2022): networks fine-tuned from one starti
 of the loss, and the plain average of their weights then scores above each of them, at no cost at inference.
 Here the ingredients are a network's published weights and the best checkpoint of a later cycle trained from
 them. Measured 2026-12-07 (coco17 val, the recipe's validation: flip, DARK, crop x1.1; each figure after the
-same BatchNorm re-estimation): sfm shipped 0.2922 and sfm_kd_low 0.2906 -> their soup **0.2946**. lpn50's
-ingredients from one run's own trajectory gained nothing (lpn50_192d best 0.3496; with its last epoch's
-average 0.3469, with lpn50_192c's best too 0.3487): a soup pays where the ingredients are separate runs that
-ended at about the same AP.
+same BatchNorm re-estimation): sfm shipped 0.2922 and sfm_kd_low 0.2906 -> their soup **0.2946**. lpn50
+gained nothing: lpn50_192d's best 0.3496 with its own last epoch's average 0.3469, with lpn50_192c's best
+(0.3425, the start of lpn50_192d) 0.3459, with both 0.3487. A soup pays where the ingredients ended at about
+the same AP; where a later cycle beat its start, averaging with the start only dilutes it.
 
 The parameters are averaged; BatchNorm statistics are not (the mean of two variances is not the variance of
 the averaged network), they are re-estimated for the soup over ``train.precise_bn`` training batches of the
