@@ -22,12 +22,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-import yaml
-
 from ..errors import PoseappError
-from .checkpoint import BEST, save_best
 
+# torch is imported where it is used: `poseapp --help` builds this command's parser and must not load it
 DEFAULT_BN_BATCHES = 20
 
 
@@ -39,9 +36,11 @@ class SoupResult:
     seconds: float
 
 
-def average_states(states: list[dict[str, torch.Tensor]], names: list[str]) -> dict[str, torch.Tensor]:
+def average_states(states: list[dict], names: list[str]) -> dict:
     """The element-wise mean of floating-point tensors (in fp32); other tensors (BatchNorm's batch counter)
     are taken from the first. Every state must have the same keys and shapes (one architecture)."""
+    import torch
+
     first = states[0]
     for state, name in zip(states[1:], names[1:]):
         if state.keys() != first.keys():
@@ -72,7 +71,11 @@ def _ingredient(path: Path, model: str) -> tuple[dict, dict]:
 
 def make_soup(cfg, weights: list[Path], out_dir: Path) -> SoupResult:
     """Average ``weights``, re-estimate BatchNorm on ``cfg``'s training data, validate, write ``out_dir``."""
+    import torch
+    import yaml
+
     from ..cpuinfo import cpu_name
+    from .checkpoint import BEST, save_best
     from .trainer import Trainer
 
     if len(weights) < 2:
@@ -110,6 +113,7 @@ def make_soup(cfg, weights: list[Path], out_dir: Path) -> SoupResult:
 
 
 def cmd_soup(args: argparse.Namespace) -> int:
+    from .checkpoint import BEST
     from .config import load_config
 
     if not Path(args.config).is_file():
